@@ -1,0 +1,307 @@
+// Package queue holds Wartemarke's domain: lines, tickets, desks, events, the
+// rules of numbering and of the ticket lifecycle, and the interfaces that the
+// stores implement. It does no I/O: no HTTP, no SQL, no Redis.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Status is where a ticket is in its lifecycle.
+type Status string
+
+// The statuses a ticket can have. They are part of the API contract.
+const (
+	StatusWaiting Status = "waiting"
+	StatusCalled  Status = "called"
+	StatusDone    Status = "done"
+	StatusNoShow  Status = "no_show"
+	StatusExpired Status = "expired"
+)
+
+// Open reports whether a ticket in this status still takes part in the queue.
+func (s Status) Open() bool { return s == StatusWaiting || s == StatusCalled }
+
+// Line is one queue with its own numbering, such as MBE or JMD.
+type Line struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Prefix string `json:"prefix"`
+	// Ages says in words who the line is for ("27 und älter").
+	Ages string `json:"ages,omitempty"`
+}
+
+// DefaultLines are the two lines of the Offenbach consultation.
+func DefaultLines() []Line {
+	return []Line{
+		{ID: "mbe", Name: "Migrationsberatung für erwachsene Zuwanderer", Prefix: "M", Ages: "27+"},
+		{ID: "jmd", Name: "Jugendmigrationsdienst", Prefix: "J", Ages: "12–26"},
+	}
+}
+
+// Ticket is one drawn number. It holds nothing about the person.
+type Ticket struct {
+	ID     string `json:"id"`
+	Number string `json:"number"`
+	// Line is the line the ticket waits in now; a transfer changes it.
+	Line string `json:"line"`
+	// IssuedLine is the line whose numbering gave the number.
+	IssuedLine string `json:"issued_line"`
+	Lang       string `json:"lang"`
+	Status     Status `json:"status"`
+	// Day is the service day (YYYY-MM-DD in the office's time zone).
+	Day        string     `json:"day"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	CalledAt   *time.Time `json:"called_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Desk       string     `json:"desk,omitempty"`
+	Recalls    int        `json:"recalls"`
+	// Transfers counts moves to another line.
+	Transfers int `json:"transfers,omitempty"`
+	// Place orders waiting tickets: the sequence number of the event that
+	// issued the ticket. A transfer keeps it, so the ticket keeps its place.
+	Place int64 `json:"place"`
+	// Ahead is how many tickets wait before this one in its line. It is
+	// computed when a ticket is read on its own, and absent in events.
+	Ahead *int `json:"ahead,omitempty"`
+	// Token is the unguessable status token; it is never sent in events.
+	Token string `json:"-"`
+}
+
+// FormatNumber gives the printed number: prefix, dash, at least three digits.
+func FormatNumber(prefix string, n int) string {
+	return fmt.Sprintf("%s-%03d", prefix, n)
+}
+
+// EventType names a change.
+type EventType string
+
+// The event types. Clients ignore types they do not know.
+const (
+	EventIssued      EventType = "ticket.issued"
+	EventCalled      EventType = "ticket.called"
+	EventRecalled    EventType = "ticket.recalled"
+	EventDone        EventType = "ticket.done"
+	EventNoShow      EventType = "ticket.no_show"
+	EventTransferred EventType = "ticket.transferred"
+	EventExpired     EventType = "ticket.expired"
+)
+
+// Event is one change in the durable, ordered log. Seq grows by one per event,
+// with no gaps, and is never reset.
+type Event struct {
+	Seq    int64     `json:"seq"`
+	Type   EventType `json:"type"`
+	At     time.Time `json:"at"`
+	Ticket Ticket    `json:"ticket"`
+}
+
+// Call is one recent call of a line, as shown on the display.
+type Call struct {
+	Number string    `json:"number"`
+	Desk   string    `json:"desk"`
+	At     time.Time `json:"at"`
+	Line   string    `json:"line"`
+}
+
+// Snapshot is the state of a service day as of event Seq.
+type Snapshot struct {
+	Seq int64
+	// Tickets are the day's waiting and called tickets, in place order.
+	Tickets []Ticket
+	// Recent are the day's most recent calls, newest first, at most
+	// RecentCalls per line.
+	Recent []Call
+}
+
+// RecentCalls is how many recent calls per line a snapshot keeps.
+const RecentCalls = 8
+
+// Action is something a desk does to a ticket.
+type Action string
+
+// The actions on a single ticket.
+const (
+	ActRecall   Action = "recall"
+	ActDone     Action = "done"
+	ActNoShow   Action = "no_show"
+	ActTransfer Action = "transfer"
+)
+
+// Apply is the lifecycle: it applies action a to t at now and returns the
+// changed ticket and the event type to record. toLine is the target of a
+// transfer. It fails with a Conflict error when the status forbids the action.
+// Stores call it inside their transaction, so every backend obeys one rule set.
+func Apply(t Ticket, a Action, toLine string, now time.Time) (Ticket, EventType, error) {
+	switch a {
+	case ActRecall:
+		if t.Status != StatusCalled {
+			return t, "", Errorf(Conflict, "ticket %s is %s; only a called ticket can be recalled", t.Number, t.Status)
+		}
+		t.Recalls++
+		t.CalledAt = &now
+		return t, EventRecalled, nil
+	case ActDone:
+		if t.Status != StatusCalled {
+			return t, "", Errorf(Conflict, "ticket %s is %s; only a called ticket can be done", t.Number, t.Status)
+		}
+		t.Status = StatusDone
+		t.FinishedAt = &now
+		return t, EventDone, nil
+	case ActNoShow:
+		if t.Status != StatusCalled {
+			return t, "", Errorf(Conflict, "ticket %s is %s; only a called ticket can be a no-show", t.Number, t.Status)
+		}
+		t.Status = StatusNoShow
+		t.FinishedAt = &now
+		return t, EventNoShow, nil
+	case ActTransfer:
+		if !t.Status.Open() {
+			return t, "", Errorf(Conflict, "ticket %s is %s; only a waiting or called ticket can be transferred", t.Number, t.Status)
+		}
+		if toLine == t.Line {
+			return t, "", Errorf(Conflict, "ticket %s is already in line %s", t.Number, toLine)
+		}
+		t.Line = toLine
+		t.Status = StatusWaiting
+		t.Desk = ""
+		t.CalledAt = nil
+		t.Transfers++
+		return t, EventTransferred, nil
+	}
+	return t, "", Errorf(Invalid, "unknown action %q", a)
+}
+
+// CallTicket marks t called at desk. The ticket must be waiting.
+func CallTicket(t Ticket, desk string, now time.Time) (Ticket, error) {
+	if t.Status != StatusWaiting {
+		return t, Errorf(Conflict, "ticket %s is %s; only a waiting ticket can be called", t.Number, t.Status)
+	}
+	t.Status = StatusCalled
+	t.Desk = desk
+	t.CalledAt = &now
+	return t, nil
+}
+
+// Expire marks an open ticket of an earlier service day expired.
+func Expire(t Ticket, now time.Time) Ticket {
+	t.Status = StatusExpired
+	t.FinishedAt = &now
+	return t
+}
+
+// DrawRequest asks a store to issue a ticket. The service fills every field.
+type DrawRequest struct {
+	Line    Line
+	Lang    string
+	Now     time.Time
+	Day     string
+	ID      string
+	Token   string
+	IdemKey string
+	// IdemHash identifies the request body, so that a key reused with a
+	// different body is refused.
+	IdemHash string
+	// IdemSince is the oldest key time still honoured.
+	IdemSince time.Time
+}
+
+// NextRequest asks a store to call the oldest waiting ticket of Lines at Desk.
+type NextRequest struct {
+	Desk  string
+	Lines []string
+	Now   time.Time
+	Day   string
+}
+
+// ActRequest asks a store to apply an action to one ticket.
+type ActRequest struct {
+	ID     string
+	Action Action
+	ToLine string
+	Now    time.Time
+	Day    string
+}
+
+// Store keeps tickets and the event log. Every method that changes state
+// first expires open tickets of days before Day, records one event per
+// change, and commits tickets and events together. Implementations must be
+// safe for concurrent use, also from several processes sharing the backend.
+type Store interface {
+	// Draw issues the next number of the line for the day. When IdemKey was
+	// seen before with the same hash it returns that ticket and true; with a
+	// different hash it fails with IdempotencyMismatch.
+	Draw(ctx context.Context, r DrawRequest) (t Ticket, replay bool, err error)
+	// Next calls the oldest waiting ticket (by place) of the lines at the
+	// desk; a ticket still called at the desk is marked done first. It fails
+	// with Empty when nobody waits.
+	Next(ctx context.Context, r NextRequest) (Ticket, error)
+	// Act applies an action to a ticket (see Apply).
+	Act(ctx context.Context, r ActRequest) (Ticket, error)
+	// Ticket returns one ticket with Ahead filled in when it waits.
+	Ticket(ctx context.Context, id string) (Ticket, error)
+	// Snapshot returns the day's open tickets and recent calls, consistent
+	// with the event log up to the returned Seq.
+	Snapshot(ctx context.Context, day string) (Snapshot, error)
+	// EventsAfter returns up to limit events with seq > after, in order. It
+	// fails with Gone when events after `after` were pruned from the log.
+	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
+	// LastSeq is the seq of the newest committed event (0 when none).
+	LastSeq(ctx context.Context) (int64, error)
+	// WaitEvents blocks until an event with seq > after may exist, or ctx
+	// ends. It may return early; callers then read EventsAfter.
+	WaitEvents(ctx context.Context, after int64) error
+	// Ping tells whether the store is usable.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns a random identifier of n random bytes, base32 encoded.
+func NewID(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand since Go 1.24)
+	return idEncoding.EncodeToString(b)
+}
+
+// MaxDeskLen is the longest desk label, in characters.
+const MaxDeskLen = 40
+
+// CleanDesk validates a desk label (free text shown on the display) and
+// returns it trimmed.
+func CleanDesk(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	if n == 0 || n > MaxDeskLen || !utf8.ValidString(s) {
+		return "", Errorf(Invalid, "a desk label has 1 to %d characters", MaxDeskLen)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", Errorf(Invalid, "a desk label cannot hold control characters")
+		}
+	}
+	return s, nil
+}
+
+var langRE = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$`)
+
+// CleanLang validates a BCP 47 language tag; empty means German.
+func CleanLang(s string) (string, error) {
+	if s == "" {
+		return "de", nil
+	}
+	if len(s) > 35 || !langRE.MatchString(s) {
+		return "", Errorf(Invalid, "lang %q is not a BCP 47 language tag", s)
+	}
+	return s, nil
+}

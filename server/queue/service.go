@@ -1,0 +1,157 @@
+package queue
+
+import (
+	"context"
+	"time"
+)
+
+// IdempotencyTTL is how long a draw's Idempotency-Key is honoured. The
+// contract promises at least 24 hours; 48 covers a kiosk left overnight.
+const IdempotencyTTL = 48 * time.Hour
+
+// Service applies the domain rules in front of a Store: it validates input,
+// knows the lines and the office's time zone, and stamps every change with
+// the injected clock.
+type Service struct {
+	Store Store
+	Lines []Line
+	// Location is the office's time zone; service days follow its dates.
+	Location *time.Location
+	// Now is the clock; tests inject their own.
+	Now func() time.Time
+}
+
+// NewService returns a Service over store with the given lines, in the
+// Europe/Berlin time zone and on the system clock.
+func NewService(store Store, lines []Line) *Service {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		loc = time.UTC
+	}
+	return &Service{Store: store, Lines: lines, Location: loc, Now: time.Now}
+}
+
+// Day returns the service day of t: its date in the office's time zone.
+func (s *Service) Day(t time.Time) string {
+	return t.In(s.Location).Format(time.DateOnly)
+}
+
+// Line returns the line with id, or an UnknownLine error.
+func (s *Service) Line(id string) (Line, error) {
+	for _, l := range s.Lines {
+		if l.ID == id {
+			return l, nil
+		}
+	}
+	return Line{}, Errorf(UnknownLine, "unknown line %q", id)
+}
+
+func (s *Service) now() time.Time {
+	// Milliseconds are what every store keeps; rounding here keeps the
+	// ticket a client gets equal to the one it reads back.
+	return s.Now().UTC().Truncate(time.Millisecond)
+}
+
+// Draw issues a ticket in line for a visitor at the kiosk in language lang.
+// With a non-empty idemKey a retried draw returns the first ticket and
+// replay=true; bodyHash tells a retry from a different request.
+func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string) (Ticket, bool, error) {
+	l, err := s.Line(line)
+	if err != nil {
+		return Ticket{}, false, err
+	}
+	lang, err = CleanLang(lang)
+	if err != nil {
+		return Ticket{}, false, err
+	}
+	if len(idemKey) > 200 {
+		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
+	}
+	now := s.now()
+	return s.Store.Draw(ctx, DrawRequest{
+		Line: l, Lang: lang, Now: now, Day: s.Day(now),
+		ID: NewID(10), Token: NewID(20),
+		IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL),
+	})
+}
+
+// Next calls the oldest waiting ticket of lines at desk.
+func (s *Service) Next(ctx context.Context, desk string, lines []string) (Ticket, error) {
+	desk, err := CleanDesk(desk)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if len(lines) == 0 {
+		return Ticket{}, Errorf(Invalid, "name at least one line to call from")
+	}
+	seen := make(map[string]bool, len(lines))
+	var ids []string
+	for _, id := range lines {
+		if _, err := s.Line(id); err != nil {
+			return Ticket{}, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	now := s.now()
+	return s.Store.Next(ctx, NextRequest{Desk: desk, Lines: ids, Now: now, Day: s.Day(now)})
+}
+
+// Act applies a desk's action to ticket id. toLine is only for transfers.
+func (s *Service) Act(ctx context.Context, id string, a Action, toLine string) (Ticket, error) {
+	if a == ActTransfer {
+		if _, err := s.Line(toLine); err != nil {
+			return Ticket{}, err
+		}
+	}
+	now := s.now()
+	return s.Store.Act(ctx, ActRequest{ID: id, Action: a, ToLine: toLine, Now: now, Day: s.Day(now)})
+}
+
+// Ticket returns a ticket's current state.
+func (s *Service) Ticket(ctx context.Context, id string) (Ticket, error) {
+	return s.Store.Ticket(ctx, id)
+}
+
+// Snapshot returns today's open tickets and recent calls.
+func (s *Service) Snapshot(ctx context.Context) (Snapshot, error) {
+	return s.Store.Snapshot(ctx, s.Day(s.now()))
+}
+
+// LineState is a line with its live counts, as GET /api/v1/lines shows it.
+type LineState struct {
+	Line
+	Waiting     int    `json:"waiting"`
+	Called      int    `json:"called"`
+	RecentCalls []Call `json:"recent_calls"`
+}
+
+// LineStates folds a snapshot into per-line counts, in configured order.
+func (s *Service) LineStates(snap Snapshot) []LineState {
+	out := make([]LineState, len(s.Lines))
+	idx := make(map[string]int, len(s.Lines))
+	for i, l := range s.Lines {
+		out[i] = LineState{Line: l, RecentCalls: []Call{}}
+		idx[l.ID] = i
+	}
+	for _, t := range snap.Tickets {
+		i, ok := idx[t.Line]
+		if !ok {
+			continue
+		}
+		switch t.Status {
+		case StatusWaiting:
+			out[i].Waiting++
+		case StatusCalled:
+			out[i].Called++
+		}
+	}
+	for _, c := range snap.Recent {
+		if i, ok := idx[c.Line]; ok {
+			out[i].RecentCalls = append(out[i].RecentCalls, c)
+		}
+	}
+	return out
+}
