@@ -1,0 +1,132 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+
+	"wartemarke/server/queue"
+)
+
+var errEOF = io.EOF
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if err := s.Svc.Store.Ping(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleLines(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.Svc.Snapshot(r.Context())
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Svc.LineStates(snap))
+}
+
+// drawRequest is the body of POST /api/v1/tickets.
+type drawRequest struct {
+	Line string `json:"line"`
+	Lang string `json:"lang"`
+}
+
+func (s *Server) handleDraw(w http.ResponseWriter, r *http.Request) {
+	var req drawRequest
+	if err := decode(w, r, &req, false); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	if req.Line == "" {
+		writeError(w, r, s.Logger, queue.Errorf(queue.UnknownLine, "name the line to draw a ticket for"))
+		return
+	}
+	// The key's request is identified by its meaning, not its bytes, so a
+	// retry that re-encodes the same body is still the same request.
+	sum := sha256.Sum256([]byte(req.Line + "\x00" + req.Lang))
+	t, replay, err := s.Svc.Draw(r.Context(), req.Line, req.Lang, r.Header.Get("Idempotency-Key"), hex.EncodeToString(sum[:]))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/tickets/"+t.ID)
+	if replay {
+		writeJSON(w, http.StatusOK, t)
+		return
+	}
+	if s.Printer != nil {
+		s.Printer.Submit(t)
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Svc.Ticket(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// actions maps the URL's last segment to the domain action.
+var actions = map[string]queue.Action{
+	"recall":   queue.ActRecall,
+	"done":     queue.ActDone,
+	"no-show":  queue.ActNoShow,
+	"transfer": queue.ActTransfer,
+}
+
+// transferRequest is the body of POST /api/v1/tickets/{id}/transfer.
+type transferRequest struct {
+	Line string `json:"line"`
+}
+
+func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
+	a, ok := actions[r.PathValue("action")]
+	if !ok {
+		writeError(w, r, s.Logger, errNoRoute)
+		return
+	}
+	var req transferRequest
+	if err := decode(w, r, &req, a != queue.ActTransfer); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	if a == queue.ActTransfer && req.Line == "" {
+		writeError(w, r, s.Logger, queue.Errorf(queue.UnknownLine, "name the line to transfer the ticket to"))
+		return
+	}
+	t, err := s.Svc.Act(r.Context(), r.PathValue("id"), a, req.Line)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// nextRequest is the body of POST /api/v1/desks/{desk}/next.
+type nextRequest struct {
+	Lines []string `json:"lines"`
+}
+
+func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
+	var req nextRequest
+	if err := decode(w, r, &req, false); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	t, err := s.Svc.Next(r.Context(), r.PathValue("desk"), req.Lines)
+	if queue.ErrorCode(err) == queue.Empty {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}

@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"wartemarke/console"
+	"wartemarke/display"
+	kioskui "wartemarke/kiosk-ui"
+	"wartemarke/printer"
+	"wartemarke/server/api"
+	"wartemarke/server/hub"
+	"wartemarke/server/queue"
+	"wartemarke/server/sqlite"
+	uicommon "wartemarke/ui-common"
+)
+
+// Server timeouts, set once where the server is built.
+const (
+	readHeaderTimeout = 10 * time.Second // slow-loris guard
+	readTimeout       = 30 * time.Second // bodies are at most 64 KiB
+	writeTimeout      = 30 * time.Second // websockets set their own deadlines after hijack
+	idleTimeout       = 120 * time.Second
+	// drainTimeout is how long shutdown waits for requests in flight.
+	drainTimeout = 5 * time.Second
+)
+
+// App is one running Wartemarke service.
+type App struct {
+	Config  Config
+	Logger  *slog.Logger
+	Store   queue.Store
+	Service *queue.Service
+	Hub     *hub.Hub
+	Slips   *Spooler
+
+	ln     net.Listener
+	http   *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens the store and builds every part; Start begins serving.
+func New(cfg Config, logger *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	svc := queue.NewService(store, cfg.Lines)
+	svc.Location = loc
+
+	transport, err := printer.Open(cfg.PrinterURL())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("setting printer: %w", err)
+	}
+	renderer, err := printer.NewRenderer(printer.Options{})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("slip renderer: %w", err)
+	}
+	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
+	a.Slips = NewSpooler(renderer, transport, a.slipFor, logger.With("component", "printer"))
+	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger.With("component", "hub")})
+	srv := &api.Server{
+		Svc:     svc,
+		Events:  a.Hub,
+		Printer: a.Slips,
+		Logger:  logger.With("component", "api"),
+		UIs: map[string]fs.FS{
+			"kiosk":   kioskui.Files,
+			"display": display.Files,
+			"console": console.Files,
+			"common":  uicommon.Files,
+		},
+	}
+	a.http = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// slipFor turns a ticket into what the slip shows.
+func (a *App) slipFor(t queue.Ticket) printer.Slip {
+	l, _ := a.Service.Line(t.IssuedLine)
+	short := strings.ToUpper(l.ID)
+	ahead := 0
+	if t.Ahead != nil {
+		ahead = *t.Ahead
+	}
+	return printer.Slip{
+		Office: a.Config.Office, LineID: l.ID, LineName: l.Name, LineShort: short,
+		Number: t.Number, IssuedAt: t.IssuedAt, Location: a.Service.Location,
+		Ahead: ahead, Lang: t.Lang, StatusURL: a.BaseURL() + "/t/" + t.Token,
+	}
+}
+
+// Start listens on the configured address and serves in the background.
+func (a *App) Start() error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	a.ln = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(3)
+	go func() {
+		defer a.wg.Done()
+		if err := a.Hub.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Logger.Error("hub stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.Slips.Run(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the service listens on (useful with port 0).
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// URL is the local base URL of the running service.
+func (a *App) URL() string {
+	host, port, _ := net.SplitHostPort(a.ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// BaseURL is the public base URL for links, or the local one.
+func (a *App) BaseURL() string {
+	if a.Config.PublicURL != "" {
+		return strings.TrimRight(a.Config.PublicURL, "/")
+	}
+	if a.ln == nil {
+		return ""
+	}
+	return a.URL()
+}
+
+// Close shuts down in order: stop accepting and drain HTTP requests, close
+// the websockets with a Close frame, stop the printer, close the store.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.ln != nil {
+		dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+		if err := a.http.Shutdown(dctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		cancel()
+		a.Hub.Close()
+		a.cancel()
+		a.wg.Wait()
+	}
+	if err := a.Store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("store close: %w", err))
+	}
+	return errors.Join(errs...)
+}

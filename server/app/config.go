@@ -1,0 +1,191 @@
+// Package app wires Wartemarke's parts into one service: configuration,
+// store, hub, printer, HTTP server, and an orderly shutdown.
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"wartemarke/server/queue"
+)
+
+// Config is every setting of the service. Defaults come from
+// DefaultConfig; a config file, then environment variables, then flags
+// override them, in that order.
+type Config struct {
+	// Addr is the listen address.
+	Addr string `json:"addr"`
+	// Data is the data folder holding the embedded store.
+	Data string `json:"data"`
+	// Office is the office's name, printed on slips and shown on screens.
+	Office string `json:"office"`
+	// Timezone is the office's IANA time zone; service days follow it.
+	Timezone string `json:"timezone"`
+	// Lines are the queues with their own numbering.
+	Lines []queue.Line `json:"lines"`
+	// Printer is the slip printer URL: file:DIR, none (later ipp://, escpos://).
+	// Empty means a "slips" folder inside the data folder.
+	Printer string `json:"printer"`
+	// PublicURL is the base URL printed in status links; empty means the
+	// address the service listens on.
+	PublicURL string `json:"public_url"`
+	// AllowedOrigins may open websockets besides the page's own origin.
+	AllowedOrigins []string `json:"allowed_origins"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"log_level"`
+
+	// ConfigFile is where the settings above were read from ("" = none).
+	ConfigFile string `json:"-"`
+}
+
+// DefaultConfig returns the built-in defaults: the Offenbach consultation
+// with its two lines, listening on :8080 with data in ./data.
+func DefaultConfig() Config {
+	return Config{
+		Addr:     ":8080",
+		Data:     "./data",
+		Office:   "Bürgerbüro Offenbach am Main",
+		Timezone: "Europe/Berlin",
+		Lines:    queue.DefaultLines(),
+		LogLevel: "info",
+	}
+}
+
+// Parse builds the configuration from args (without the program name) and
+// the environment, reading the config file named by --config or
+// WARTEMARKE_CONFIG.
+func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("wartemarke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (default :8080; env WARTEMARKE_ADDR)")
+	data := fs.String("data", "", "data folder for the embedded store (default ./data; env WARTEMARKE_DATA)")
+	config := fs.String("config", "", "config file, JSON (env WARTEMARKE_CONFIG); built-in defaults when absent")
+	printer := fs.String("printer", "", "slip printer: file:DIR or none (default file:DATA/slips; env WARTEMARKE_PRINTER)")
+	publicURL := fs.String("public-url", "", "base URL for links printed on slips (env WARTEMARKE_PUBLIC_URL)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (env WARTEMARKE_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	pick := func(flagVal, env string) string {
+		if flagVal != "" {
+			return flagVal
+		}
+		return getenv(env)
+	}
+	if path := pick(*config, "WARTEMARKE_CONFIG"); path != "" {
+		if err := c.load(path); err != nil {
+			return c, err
+		}
+	}
+	for _, o := range []struct {
+		dst  *string
+		flag string
+		env  string
+	}{
+		{&c.Addr, *addr, "WARTEMARKE_ADDR"},
+		{&c.Data, *data, "WARTEMARKE_DATA"},
+		{&c.Printer, *printer, "WARTEMARKE_PRINTER"},
+		{&c.PublicURL, *publicURL, "WARTEMARKE_PUBLIC_URL"},
+		{&c.LogLevel, *logLevel, "WARTEMARKE_LOG_LEVEL"},
+	} {
+		if v := pick(o.flag, o.env); v != "" {
+			*o.dst = v
+		}
+	}
+	return c, c.Validate()
+}
+
+// load reads a JSON config file over c. Unknown keys are an error, so a
+// misspelt setting does not go unnoticed.
+func (c *Config) load(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	c.ConfigFile = path
+	return nil
+}
+
+var (
+	lineIDRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	prefixRE = regexp.MustCompile(`^[A-Z]{1,3}$`)
+)
+
+// Validate checks every setting and names the wrong one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(setting, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("setting %s: %s", setting, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr", "%q is not host:port (%v)", c.Addr, err)
+	}
+	if strings.TrimSpace(c.Data) == "" {
+		bad("data", "must name a folder")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		bad("timezone", "%q is not an IANA time zone such as Europe/Berlin", c.Timezone)
+	}
+	if len(c.Lines) == 0 {
+		bad("lines", "at least one line is needed")
+	}
+	ids, prefixes := map[string]bool{}, map[string]bool{}
+	for i, l := range c.Lines {
+		if !lineIDRE.MatchString(l.ID) {
+			bad(fmt.Sprintf("lines[%d].id", i), "%q must be lower-case letters, digits or dashes, starting with a letter", l.ID)
+		}
+		if !prefixRE.MatchString(l.Prefix) {
+			bad(fmt.Sprintf("lines[%d].prefix", i), "%q must be 1 to 3 capital letters", l.Prefix)
+		}
+		if strings.TrimSpace(l.Name) == "" {
+			bad(fmt.Sprintf("lines[%d].name", i), "must not be empty")
+		}
+		if ids[l.ID] {
+			bad(fmt.Sprintf("lines[%d].id", i), "%q is used twice", l.ID)
+		}
+		if prefixes[l.Prefix] {
+			bad(fmt.Sprintf("lines[%d].prefix", i), "%q is used twice", l.Prefix)
+		}
+		ids[l.ID], prefixes[l.Prefix] = true, true
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.Printer != "" && c.Printer != "none" && !strings.Contains(c.Printer, ":") {
+		bad("printer", "%q is not a printer URL such as file:/var/lib/wartemarke/slips or none", c.Printer)
+	}
+	return errors.Join(errs...)
+}
+
+// PrinterURL is the printer setting with its default filled in.
+func (c *Config) PrinterURL() string {
+	if c.Printer != "" {
+		return c.Printer
+	}
+	dir, err := filepath.Abs(filepath.Join(c.Data, "slips"))
+	if err != nil {
+		dir = filepath.Join(c.Data, "slips")
+	}
+	return "file://" + dir
+}

@@ -1,0 +1,54 @@
+// Command server runs Wartemarke, the queue-ticket service of the
+// Bürgerbüro's migration counselling walk-in consultation.
+//
+//	go run ./server [--addr :8080] [--data ./data] [--config wartemarke.json]
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the office's time zone works on boxes without zoneinfo
+
+	"wartemarke/server/app"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cfg, err := app.Parse(args, os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wartemarke:", err)
+		return 2
+	}
+	logger := app.NewLogger(os.Stderr, cfg.LogLevel)
+	a, err := app.New(cfg, logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wartemarke:", err)
+		return 1
+	}
+	if err := a.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "wartemarke:", err)
+		a.Close(context.Background())
+		return 1
+	}
+	a.PrintWelcome(os.Stdout)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	<-ctx.Done()
+	stop()
+	logger.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Close(ctx); err != nil {
+		logger.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,587 @@
+// Package sqlite is Wartemarke's embedded, durable store: one SQLite file in
+// WAL mode, written through modernc.org/sqlite (pure Go, no cgo, nothing to
+// install).
+//
+// Durability: every change commits tickets and their events in one
+// transaction. The database runs with journal_mode=WAL and synchronous=FULL,
+// so SQLite fsyncs the write-ahead log before COMMIT returns: a draw that the
+// API answered with 201 is on disk and survives kill -9 and power loss.
+// (synchronous=NORMAL would be crash-safe for the process but could lose the
+// last commits on power loss; we do not use it.)
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"wartemarke/server/queue"
+)
+
+// FileName is the database file's name inside the data folder.
+const FileName = "wartemarke.db"
+
+// pollInterval is how often WaitEvents looks at the file for commits made by
+// another process (an admin command while the service runs).
+const pollInterval = time.Second
+
+// Store implements queue.Store on a SQLite file.
+type Store struct {
+	path string
+	// w is the one writing connection: SQLite has one writer at a time, and
+	// serialising in Go avoids busy retries inside the process.
+	w *sql.DB
+	// r is a pool of readers; WAL lets them read while w writes.
+	r *sql.DB
+
+	lastSeq atomic.Int64
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after every commit
+}
+
+var _ queue.Store = (*Store)(nil)
+
+// Open opens (creating when needed) the database in dir and migrates it.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("data folder %s: %w", dir, err)
+	}
+	return OpenFile(filepath.Join(dir, FileName))
+}
+
+// OpenFile opens the database at path.
+func OpenFile(path string) (*Store, error) {
+	dsn := func(txlock string) string {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", txlock)
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn("deferred"))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{path: path, w: w, r: r, changed: make(chan struct{})}
+	ctx := context.Background()
+	if err := migrate(ctx, w); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var mode string
+	if err := w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
+		s.Close()
+		return nil, fmt.Errorf("open %s: WAL mode not active (%q, %v)", path, mode, err)
+	}
+	seq, err := s.LastSeq(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.lastSeq.Store(seq)
+	return s, nil
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping tells whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.w.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return queue.Errorf(queue.Unavailable, "store unavailable")
+	}
+	return nil
+}
+
+// tx runs fn in one write transaction and, after a successful commit, wakes
+// the event waiters.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(err)
+	}
+	s.notify(ctx)
+	return nil
+}
+
+func (s *Store) notify(ctx context.Context) {
+	if seq, err := s.LastSeq(ctx); err == nil {
+		for {
+			old := s.lastSeq.Load()
+			if seq <= old || s.lastSeq.CompareAndSwap(old, seq) {
+				break
+			}
+		}
+	}
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var qe *queue.Error
+	if errors.As(err, &qe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", queue.Errorf(queue.Unavailable, "the ticket store is not available"), err)
+}
+
+// record appends one event for t and returns it.
+func record(ctx context.Context, tx *sql.Tx, typ queue.EventType, at time.Time, t queue.Ticket) (queue.Event, error) {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
+		return queue.Event{}, fmt.Errorf("next seq: %w", err)
+	}
+	t.Ahead = nil
+	b, err := json.Marshal(t)
+	if err != nil {
+		return queue.Event{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(typ), at.UnixMilli(), b); err != nil {
+		return queue.Event{}, fmt.Errorf("insert event: %w", err)
+	}
+	return queue.Event{Seq: seq, Type: typ, At: at, Ticket: t}, nil
+}
+
+const ticketCols = `id, day, line, issued_line, num, number, lang, status, place, desk, recalls, transfers, token, issued_at, called_at, finished_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanTicket(row scanner) (queue.Ticket, error) {
+	var t queue.Ticket
+	var num int
+	var issued int64
+	var called, finished sql.NullInt64
+	err := row.Scan(&t.ID, &t.Day, &t.Line, &t.IssuedLine, &num, &t.Number, &t.Lang, &t.Status, &t.Place,
+		&t.Desk, &t.Recalls, &t.Transfers, &t.Token, &issued, &called, &finished)
+	if err != nil {
+		return t, err
+	}
+	t.IssuedAt = time.UnixMilli(issued).UTC()
+	if called.Valid {
+		c := time.UnixMilli(called.Int64).UTC()
+		t.CalledAt = &c
+	}
+	if finished.Valid {
+		f := time.UnixMilli(finished.Int64).UTC()
+		t.FinishedAt = &f
+	}
+	return t, nil
+}
+
+func millis(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// update writes the mutable fields of t.
+func update(ctx context.Context, tx *sql.Tx, t queue.Ticket) error {
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET line = ?, status = ?, desk = ?, recalls = ?, transfers = ?, called_at = ?, finished_at = ? WHERE id = ?`,
+		t.Line, string(t.Status), t.Desk, t.Recalls, t.Transfers, millis(t.CalledAt), millis(t.FinishedAt), t.ID)
+	return err
+}
+
+// expire marks open tickets of days before day expired, one event each.
+func expire(ctx context.Context, tx *sql.Tx, day string, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status IN ('waiting','called') AND day < ? ORDER BY place`, day)
+	if err != nil {
+		return err
+	}
+	var old []queue.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		old = append(old, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range old {
+		t = queue.Expire(t, now)
+		if err := update(ctx, tx, t); err != nil {
+			return err
+		}
+		if _, err := record(ctx, tx, queue.EventExpired, now, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getTicket(ctx context.Context, q querier, id string) (queue.Ticket, error) {
+	t, err := scanTicket(q.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, queue.Errorf(queue.NotFound, "no ticket %q", id)
+	}
+	return t, err
+}
+
+// withAhead fills in how many wait before t in its line.
+func withAhead(ctx context.Context, q querier, t queue.Ticket) (queue.Ticket, error) {
+	if t.Status != queue.StatusWaiting {
+		return t, nil
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND day = ? AND line = ? AND place < ?`,
+		t.Day, t.Line, t.Place).Scan(&n); err != nil {
+		return t, err
+	}
+	t.Ahead = &n
+	return t, nil
+}
+
+// Draw issues the next number of the line for the day.
+func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bool, error) {
+	var t queue.Ticket
+	var replay bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
+			return err
+		}
+		if r.IdemKey != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE created_at < ?`, r.IdemSince.UnixMilli()); err != nil {
+				return err
+			}
+			var hash, id string
+			err := tx.QueryRowContext(ctx, `SELECT body_hash, ticket_id FROM idempotency WHERE key = ?`, r.IdemKey).Scan(&hash, &id)
+			switch {
+			case err == nil && hash != r.IdemHash:
+				return queue.Errorf(queue.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
+			case err == nil:
+				old, err := getTicket(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				t, err = withAhead(ctx, tx, old)
+				replay = true
+				return err
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		var num int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) + 1 FROM tickets WHERE day = ? AND issued_line = ?`,
+			r.Day, r.Line.ID).Scan(&num); err != nil {
+			return err
+		}
+		t = queue.Ticket{
+			ID: r.ID, Number: queue.FormatNumber(r.Line.Prefix, num), Line: r.Line.ID, IssuedLine: r.Line.ID,
+			Lang: r.Lang, Status: queue.StatusWaiting, Day: r.Day, IssuedAt: r.Now, Token: r.Token,
+		}
+		// The issued event's seq is the ticket's place; read it before
+		// recording so the event carries it too.
+		var next int64
+		if err := tx.QueryRowContext(ctx, `SELECT value + 1 FROM meta WHERE key = 'seq'`).Scan(&next); err != nil {
+			return err
+		}
+		t.Place = next
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			t.ID, t.Day, t.Line, t.IssuedLine, num, t.Number, t.Lang, string(t.Status), t.Place, "", 0, 0, t.Token,
+			t.IssuedAt.UnixMilli(), nil, nil); err != nil {
+			return fmt.Errorf("insert ticket: %w", err)
+		}
+		ev, err := record(ctx, tx, queue.EventIssued, r.Now, t)
+		if err != nil {
+			return err
+		}
+		if ev.Seq != t.Place {
+			return fmt.Errorf("seq moved during draw: %d != %d", ev.Seq, t.Place)
+		}
+		if r.IdemKey != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, body_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
+				r.IdemKey, r.IdemHash, t.ID, r.Now.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		t, err = withAhead(ctx, tx, t)
+		return err
+	})
+	if err != nil {
+		return queue.Ticket{}, false, unavailable(err)
+	}
+	return t, replay, nil
+}
+
+// Next calls the oldest waiting ticket of the desk's lines.
+func (s *Store) Next(ctx context.Context, r queue.NextRequest) (queue.Ticket, error) {
+	var t queue.Ticket
+	var empty bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
+			return err
+		}
+		cur, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'called' AND day = ? AND desk = ? ORDER BY place`, r.Day, r.Desk))
+		switch {
+		case err == nil:
+			done, _, err := queue.Apply(cur, queue.ActDone, "", r.Now)
+			if err != nil {
+				return err
+			}
+			if err := update(ctx, tx, done); err != nil {
+				return err
+			}
+			if _, err := record(ctx, tx, queue.EventDone, r.Now, done); err != nil {
+				return err
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		args := []any{r.Day}
+		for _, l := range r.Lines {
+			args = append(args, l)
+		}
+		in := strings.TrimSuffix(strings.Repeat("?,", len(r.Lines)), ",")
+		next, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'waiting' AND day = ? AND line IN (`+in+`) ORDER BY place LIMIT 1`, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			empty = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		t, err = queue.CallTicket(next, r.Desk, r.Now)
+		if err != nil {
+			return err
+		}
+		if err := update(ctx, tx, t); err != nil {
+			return err
+		}
+		_, err = record(ctx, tx, queue.EventCalled, r.Now, t)
+		return err
+	})
+	if err != nil {
+		return queue.Ticket{}, unavailable(err)
+	}
+	if empty {
+		return queue.Ticket{}, queue.Errorf(queue.Empty, "nobody is waiting in %s", strings.Join(r.Lines, ", "))
+	}
+	return t, nil
+}
+
+// Act applies an action to one ticket.
+func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, error) {
+	var t queue.Ticket
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
+			return err
+		}
+		cur, err := getTicket(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		next, typ, err := queue.Apply(cur, r.Action, r.ToLine, r.Now)
+		if err != nil {
+			return err
+		}
+		if err := update(ctx, tx, next); err != nil {
+			return err
+		}
+		if _, err := record(ctx, tx, typ, r.Now, next); err != nil {
+			return err
+		}
+		t, err = withAhead(ctx, tx, next)
+		return err
+	})
+	if err != nil {
+		return queue.Ticket{}, unavailable(err)
+	}
+	return t, nil
+}
+
+// Ticket returns one ticket.
+func (s *Store) Ticket(ctx context.Context, id string) (queue.Ticket, error) {
+	t, err := getTicket(ctx, s.r, id)
+	if err != nil {
+		return t, unavailable(err)
+	}
+	t, err = withAhead(ctx, s.r, t)
+	return t, unavailable(err)
+}
+
+// Snapshot returns the day's open tickets and recent calls as of one seq.
+func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error) {
+	snap := queue.Snapshot{Tickets: []queue.Ticket{}, Recent: []queue.Call{}}
+	// One read transaction: WAL gives it one consistent view of the file.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return snap, unavailable(err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&snap.Seq); err != nil {
+		return snap, unavailable(err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status IN ('waiting','called') AND day = ? ORDER BY place`, day)
+	if err != nil {
+		return snap, unavailable(err)
+	}
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			rows.Close()
+			return snap, unavailable(err)
+		}
+		snap.Tickets = append(snap.Tickets, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return snap, unavailable(err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT line, number, desk, called_at FROM tickets WHERE day = ? AND called_at IS NOT NULL ORDER BY called_at DESC, place DESC LIMIT 200`, day)
+	if err != nil {
+		return snap, unavailable(err)
+	}
+	defer rows.Close()
+	perLine := map[string]int{}
+	for rows.Next() {
+		var c queue.Call
+		var at int64
+		if err := rows.Scan(&c.Line, &c.Number, &c.Desk, &at); err != nil {
+			return snap, unavailable(err)
+		}
+		if perLine[c.Line] >= queue.RecentCalls {
+			continue
+		}
+		perLine[c.Line]++
+		c.At = time.UnixMilli(at).UTC()
+		snap.Recent = append(snap.Recent, c)
+	}
+	return snap, unavailable(rows.Err())
+}
+
+// EventsAfter returns up to limit events with seq > after.
+func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer tx.Rollback()
+	var last int64
+	var first sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'seq'), (SELECT MIN(seq) FROM events)`).Scan(&last, &first); err != nil {
+		return nil, unavailable(err)
+	}
+	if after < last && (!first.Valid || after+1 < first.Int64) {
+		return nil, queue.Errorf(queue.Gone, "events after %d are no longer kept", after)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, type, at, ticket FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []queue.Event
+	for rows.Next() {
+		var ev queue.Event
+		var at int64
+		var b []byte
+		if err := rows.Scan(&ev.Seq, &ev.Type, &at, &b); err != nil {
+			return nil, unavailable(err)
+		}
+		ev.At = time.UnixMilli(at).UTC()
+		if err := json.Unmarshal(b, &ev.Ticket); err != nil {
+			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
+		}
+		out = append(out, ev)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// LastSeq returns the seq of the newest event.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+		return 0, unavailable(err)
+	}
+	return seq, nil
+}
+
+// WaitEvents returns when an event after `after` exists or ctx ends. Commits
+// of this process wake it at once; those of another process within
+// pollInterval.
+func (s *Store) WaitEvents(ctx context.Context, after int64) error {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if s.lastSeq.Load() > after {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-t.C:
+			seq, err := s.LastSeq(ctx)
+			if err != nil {
+				return err
+			}
+			if seq > after {
+				s.lastSeq.Store(max(seq, s.lastSeq.Load()))
+				return nil
+			}
+		}
+	}
+}
+
+// PruneEvents deletes events older than before, keeping at least the newest
+// one so seq stays known. It returns how many it deleted.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE at < ? AND seq < (SELECT value FROM meta WHERE key = 'seq')`, before.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
