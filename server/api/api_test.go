@@ -1,0 +1,387 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"wartemarke/server/api"
+	"wartemarke/server/queue"
+	"wartemarke/server/sqlite"
+)
+
+type env struct {
+	srv   *httptest.Server
+	store *sqlite.Store
+	print *recordingPrinter
+}
+
+// recordingPrinter remembers which tickets were submitted for printing.
+type recordingPrinter struct {
+	mu      sync.Mutex
+	tickets []queue.Ticket
+}
+
+func (p *recordingPrinter) Submit(t queue.Ticket) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tickets = append(p.tickets, t)
+}
+
+func (p *recordingPrinter) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.tickets)
+}
+
+// MustServe starts the API over a fresh SQLite store.
+func MustServe(tb testing.TB) *env {
+	tb.Helper()
+	store, err := sqlite.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &recordingPrinter{}
+	s := &api.Server{
+		Svc: queue.NewService(store, queue.DefaultLines()), Printer: p, Logger: slog.New(slog.DiscardHandler),
+		UIs: map[string]fs.FS{"kiosk": fstest.MapFS{
+			"index.html": {Data: []byte("<!doctype html><meta charset=utf-8><title>Kiosk</title>")},
+			"app.js":     {Data: []byte("export {}")},
+		}},
+	}
+	srv := httptest.NewServer(s.Handler())
+	tb.Cleanup(func() { srv.Close(); store.Close() })
+	return &env{srv: srv, store: store, print: p}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *env) do(tb testing.TB, method, path string, body string, header ...string) response {
+	tb.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (r response) ticket(tb testing.TB) queue.Ticket {
+	tb.Helper()
+	var t queue.Ticket
+	if err := json.Unmarshal(r.body, &t); err != nil {
+		tb.Fatalf("not a ticket: %s (%v)", r.body, err)
+	}
+	return t
+}
+
+func (r response) errorCode(tb testing.TB) string {
+	tb.Helper()
+	var e struct{ Error, Code string }
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" {
+		tb.Fatalf("not an error body: %s (%v)", r.body, err)
+	}
+	return e.Code
+}
+
+func (e *env) draw(tb testing.TB, line string) queue.Ticket {
+	tb.Helper()
+	r := e.do(tb, "POST", "/api/v1/tickets", `{"line":"`+line+`"}`)
+	if r.status != http.StatusCreated {
+		tb.Fatalf("draw %s: status %d: %s", line, r.status, r.body)
+	}
+	return r.ticket(tb)
+}
+
+func TestDrawCallFlow(t *testing.T) {
+	e := MustServe(t)
+	r := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe","lang":"ar"}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("status=%d, want 201: %s", r.status, r.body)
+	}
+	var raw map[string]any
+	json.Unmarshal(r.body, &raw)
+	for _, k := range []string{"id", "number", "line", "lang", "status", "issued_at", "ahead", "recalls"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("ticket JSON lacks %q: %s", k, r.body)
+		}
+	}
+	if _, ok := raw["token"]; ok {
+		t.Errorf("ticket JSON shows the status token: %s", r.body)
+	}
+	tk := r.ticket(t)
+	if tk.Number != "M-001" || tk.Lang != "ar" || tk.Status != queue.StatusWaiting || tk.Ahead == nil || *tk.Ahead != 0 {
+		t.Fatalf("ticket=%+v", tk)
+	}
+	if got, want := r.header.Get("Location"), "/api/v1/tickets/"+tk.ID; got != want {
+		t.Errorf("Location=%q, want %q", got, want)
+	}
+	if e.print.count() != 1 {
+		t.Errorf("printer got %d slips, want 1", e.print.count())
+	}
+	second := e.draw(t, "mbe")
+	if second.Number != "M-002" || *second.Ahead != 1 {
+		t.Fatalf("second=%+v", second)
+	}
+
+	r = e.do(t, "GET", "/api/v1/lines", "")
+	var lines []queue.LineState
+	if err := json.Unmarshal(r.body, &lines); err != nil || len(lines) != 2 {
+		t.Fatalf("lines: %s (%v)", r.body, err)
+	}
+	if lines[0].ID != "mbe" || lines[0].Prefix != "M" || lines[0].Waiting != 2 || lines[1].Waiting != 0 {
+		t.Fatalf("lines=%+v", lines)
+	}
+
+	desk := "/api/v1/desks/" + url.PathEscape("Raum 2.14") + "/next"
+	r = e.do(t, "POST", desk, `{"lines":["mbe","jmd"]}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("next: %d %s", r.status, r.body)
+	}
+	called := r.ticket(t)
+	if called.ID != tk.ID || called.Status != queue.StatusCalled || called.Desk != "Raum 2.14" {
+		t.Fatalf("called=%+v", called)
+	}
+	for _, step := range []struct {
+		path   string
+		body   string
+		status int
+		want   queue.Status
+	}{
+		{"/recall", "", 200, queue.StatusCalled},
+		{"/recall", "{}", 200, queue.StatusCalled},
+		{"/transfer", `{"line":"jmd"}`, 200, queue.StatusWaiting},
+	} {
+		r = e.do(t, "POST", "/api/v1/tickets/"+tk.ID+step.path, step.body)
+		if r.status != step.status || r.ticket(t).Status != step.want {
+			t.Fatalf("%s: %d %s", step.path, r.status, r.body)
+		}
+	}
+	got := e.do(t, "GET", "/api/v1/tickets/"+tk.ID, "").ticket(t)
+	if got.Line != "jmd" || got.Number != "M-001" || got.Recalls != 2 {
+		t.Fatalf("after transfer=%+v", got)
+	}
+	// The desk's called ticket was transferred, so Next calls from JMD now.
+	r = e.do(t, "POST", "/api/v1/desks/A/next", `{"lines":["jmd"]}`)
+	if r.status != 200 || r.ticket(t).Number != "M-001" {
+		t.Fatalf("next jmd: %d %s", r.status, r.body)
+	}
+	if r = e.do(t, "POST", "/api/v1/tickets/"+tk.ID+"/done", ""); r.status != 200 {
+		t.Fatalf("done: %d %s", r.status, r.body)
+	}
+	r = e.do(t, "POST", "/api/v1/tickets/"+tk.ID+"/done", "")
+	if r.status != http.StatusConflict || r.errorCode(t) != "conflict" {
+		t.Fatalf("second done: %d %s", r.status, r.body)
+	}
+	if r = e.do(t, "POST", "/api/v1/desks/A/next", `{"lines":["jmd"]}`); r.status != http.StatusNoContent || len(r.body) != 0 {
+		t.Fatalf("next on empty line: %d %s", r.status, r.body)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	e := MustServe(t)
+	tk := e.draw(t, "jmd")
+	huge := `{"line":"mbe","lang":"` + strings.Repeat("x", 70<<10) + `"}`
+	for _, tc := range []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"malformed JSON", "POST", "/api/v1/tickets", `{"line":`, 400, "malformed"},
+		{"not JSON", "POST", "/api/v1/tickets", `line=mbe`, 400, "malformed"},
+		{"two values", "POST", "/api/v1/tickets", `{"line":"mbe"}{"line":"jmd"}`, 400, "malformed"},
+		{"wrong type", "POST", "/api/v1/tickets", `{"line":7}`, 400, "malformed"},
+		{"empty body", "POST", "/api/v1/tickets", ``, 400, "malformed"},
+		{"unknown line", "POST", "/api/v1/tickets", `{"line":"xyz"}`, 422, "unknown_line"},
+		{"no line", "POST", "/api/v1/tickets", `{}`, 422, "unknown_line"},
+		{"bad lang", "POST", "/api/v1/tickets", `{"line":"mbe","lang":"<script>"}`, 422, "invalid"},
+		{"huge body", "POST", "/api/v1/tickets", huge, 413, "too_large"},
+		{"unknown ticket", "GET", "/api/v1/tickets/nope", "", 404, "not_found"},
+		{"unknown ticket action", "POST", "/api/v1/tickets/nope/done", "", 404, "not_found"},
+		{"unknown action", "POST", "/api/v1/tickets/" + tk.ID + "/explode", "", 404, "no_route"},
+		{"waiting ticket done", "POST", "/api/v1/tickets/" + tk.ID + "/done", "", 409, "conflict"},
+		{"waiting ticket recall", "POST", "/api/v1/tickets/" + tk.ID + "/recall", "", 409, "conflict"},
+		{"transfer same line", "POST", "/api/v1/tickets/" + tk.ID + "/transfer", `{"line":"jmd"}`, 409, "conflict"},
+		{"transfer unknown line", "POST", "/api/v1/tickets/" + tk.ID + "/transfer", `{"line":"abc"}`, 422, "unknown_line"},
+		{"transfer no body", "POST", "/api/v1/tickets/" + tk.ID + "/transfer", ``, 400, "malformed"},
+		{"next unknown line", "POST", "/api/v1/desks/A/next", `{"lines":["abc"]}`, 422, "unknown_line"},
+		{"next no lines", "POST", "/api/v1/desks/A/next", `{"lines":[]}`, 422, "invalid"},
+		{"next desk too long", "POST", "/api/v1/desks/" + strings.Repeat("ä", 41) + "/next", `{"lines":["mbe"]}`, 422, "invalid"},
+		{"next desk blank", "POST", "/api/v1/desks/%20/next", `{"lines":["mbe"]}`, 422, "invalid"},
+		{"next malformed", "POST", "/api/v1/desks/A/next", `[`, 400, "malformed"},
+		{"unknown API route", "GET", "/api/v1/nothing", "", 404, "no_route"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, tc.method, tc.path, tc.body)
+			if r.status != tc.status {
+				t.Fatalf("status=%d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if got := r.errorCode(t); got != tc.code {
+				t.Fatalf("code=%q, want %q", got, tc.code)
+			}
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Fatalf("Content-Type=%q", ct)
+			}
+		})
+	}
+	// Nothing of the above changed the queue: one ticket, still waiting.
+	var lines []queue.LineState
+	json.Unmarshal(e.do(t, "GET", "/api/v1/lines", "").body, &lines)
+	if lines[0].Waiting != 0 || lines[1].Waiting != 1 {
+		t.Fatalf("bad input changed the queue: %+v", lines)
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	e := MustServe(t)
+	key := []string{"Idempotency-Key", "7d3e1f2a-tap-1"}
+	first := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe","lang":"uk"}`, key...)
+	if first.status != 201 {
+		t.Fatalf("first: %d %s", first.status, first.body)
+	}
+	// Same meaning, other bytes: still the same request.
+	again := e.do(t, "POST", "/api/v1/tickets", `{ "lang":"uk", "line":"mbe" }`, key...)
+	if again.status != 200 || again.ticket(t).ID != first.ticket(t).ID {
+		t.Fatalf("retry: %d %s", again.status, again.body)
+	}
+	other := e.do(t, "POST", "/api/v1/tickets", `{"line":"jmd","lang":"uk"}`, key...)
+	if other.status != 422 || other.errorCode(t) != "idempotency_mismatch" {
+		t.Fatalf("same key, other body: %d %s", other.status, other.body)
+	}
+	if n := e.print.count(); n != 1 {
+		t.Fatalf("printed %d slips for one ticket", n)
+	}
+	if tk := e.draw(t, "mbe"); tk.Number != "M-002" {
+		t.Fatalf("next number=%s, want M-002", tk.Number)
+	}
+}
+
+// TestConcurrentHTTP draws and calls through HTTP from many goroutines.
+func TestConcurrentHTTP(t *testing.T) {
+	e := MustServe(t)
+	const draws, desks = 200, 8
+	numbers := make(chan string, draws)
+	var wg sync.WaitGroup
+	for range draws {
+		wg.Go(func() {
+			r := e.do(t, "POST", "/api/v1/tickets", `{"line":"jmd"}`)
+			if r.status != 201 {
+				t.Errorf("draw: %d %s", r.status, r.body)
+				return
+			}
+			numbers <- r.ticket(t).Number
+		})
+	}
+	wg.Wait()
+	close(numbers)
+	seen := map[string]bool{}
+	for n := range numbers {
+		seen[n] = true
+	}
+	for i := 1; i <= draws; i++ {
+		if n := fmt.Sprintf("J-%03d", i); !seen[n] {
+			t.Fatalf("number %s missing; got %d distinct", n, len(seen))
+		}
+	}
+	var mu sync.Mutex
+	calledBy := map[string]string{}
+	for d := range desks {
+		wg.Go(func() {
+			desk := fmt.Sprintf("Platz %d", d)
+			for {
+				r := e.do(t, "POST", "/api/v1/desks/"+url.PathEscape(desk)+"/next", `{"lines":["jmd"]}`)
+				if r.status == 204 {
+					return
+				}
+				if r.status != 200 {
+					t.Errorf("next: %d %s", r.status, r.body)
+					return
+				}
+				tk := r.ticket(t)
+				mu.Lock()
+				if other, dup := calledBy[tk.ID]; dup {
+					t.Errorf("%s called by %s and %s", tk.Number, other, desk)
+				}
+				calledBy[tk.ID] = desk
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(calledBy) != draws {
+		t.Fatalf("called %d tickets, want %d", len(calledBy), draws)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	e := MustServe(t)
+	if r := e.do(t, "GET", "/healthz", ""); r.status != 200 {
+		t.Fatalf("healthz=%d %s", r.status, r.body)
+	}
+	e.store.Close()
+	if r := e.do(t, "GET", "/healthz", ""); r.status != 503 {
+		t.Fatalf("healthz with a closed store=%d %s", r.status, r.body)
+	}
+	r := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`)
+	if r.status != 503 || r.errorCode(t) != "unavailable" {
+		t.Fatalf("draw with a closed store: %d %s", r.status, r.body)
+	}
+}
+
+func TestStaticUI(t *testing.T) {
+	e := MustServe(t)
+	r := e.do(t, "GET", "/kiosk", "")
+	if r.status != 200 || !bytes.Contains(r.body, []byte("<title>Kiosk")) {
+		t.Fatalf("/kiosk: %d %s", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type=%q", ct)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"} {
+		if r.header.Get(h) == "" {
+			t.Errorf("header %s missing", h)
+		}
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP=%q", csp)
+	}
+	etag := r.header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	if r := e.do(t, "GET", "/kiosk", "", "If-None-Match", etag); r.status != http.StatusNotModified {
+		t.Errorf("revalidation=%d, want 304", r.status)
+	}
+	if r := e.do(t, "GET", "/kiosk/app.js", ""); r.status != 200 || r.header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("app.js: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	if r := e.do(t, "GET", "/kiosk/missing.js", ""); r.status != 404 {
+		t.Errorf("missing file=%d", r.status)
+	}
+}
