@@ -1,0 +1,169 @@
+// Package browser drives Debian's headless chromium from Go tests through
+// chromedp: one browser per test, a tab per screen, helpers that wait for
+// what a person would see, and screenshots saved as test artefacts.
+package browser
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"wartemarke/internal/testenv"
+)
+
+// Browser is one headless chromium process.
+type Browser struct {
+	ctx context.Context
+}
+
+// New starts chromium for tb and stops it at the end of the test. Without
+// chromium the test skips, or fails under CI=true.
+func New(tb testing.TB) *Browser {
+	tb.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		testenv.Missing(tb, "chromium", "apt-get install -y chromium")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Flag("no-sandbox", true), // tests run as root
+		// The network is closed: without these chromium keeps calling home.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.UserDataDir(tb.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	// Start the browser now so a broken install fails here, clearly.
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		tb.Fatalf("start chromium: %v", err)
+	}
+	tb.Cleanup(func() { cancel(); cancelAlloc() })
+	return &Browser{ctx: ctx}
+}
+
+// Tab opens a new tab with a viewport of w×h CSS pixels at url.
+func (b *Browser) Tab(tb testing.TB, url string, w, h int64) *Tab {
+	tb.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	tb.Cleanup(cancel)
+	t := &Tab{ctx: ctx, tb: tb}
+	t.Do(chromedp.EmulateViewport(w, h), chromedp.Navigate(url))
+	return t
+}
+
+// Tab is one page in the browser.
+type Tab struct {
+	ctx context.Context
+	tb  testing.TB
+}
+
+// Context is the tab's chromedp context, for actions the helpers lack.
+func (t *Tab) Context() context.Context { return t.ctx }
+
+// timeout bounds every single step, so a broken page fails, never hangs.
+const timeout = 15 * time.Second
+
+// Do runs steps, failing the test on error.
+func (t *Tab) Do(steps ...chromedp.Action[chromedp.Void]) {
+	t.tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.tb.Fatalf("browser: %v", err)
+	}
+}
+
+// Eval evaluates a JS expression (promises are awaited) and returns its value.
+func Eval[T any](t *Tab, js string) T {
+	t.tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.tb.Fatalf("browser: eval %q: %v", js, err)
+	}
+	return v
+}
+
+// TestID is the CSS selector of the element with data-testid id.
+func TestID(id string) string { return fmt.Sprintf(`[data-testid=%q]`, id) }
+
+// Click waits until the element with data-testid id is visible and clicks it.
+func (t *Tab) Click(id string) {
+	t.tb.Helper()
+	sel := TestID(id)
+	t.Do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// WaitText waits until the element with data-testid id shows text that
+// contains want (as innerText), and returns that text.
+func (t *Tab) WaitText(id, want string, within time.Duration) string {
+	t.tb.Helper()
+	deadline := time.Now().Add(within)
+	js := fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, TestID(id))
+	for {
+		got := Eval[string](t, js)
+		if strings.Contains(got, want) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.tb.Fatalf("element %s shows %q, want it to contain %q (waited %v)", id, got, want, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Screenshot saves a full-page PNG as a test artefact and returns its path.
+func (t *Tab) Screenshot(name string) string {
+	t.tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.tb.Fatalf("screenshot: %v", err)
+	}
+	p := filepath.Join(ArtifactDir(t.tb), name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.tb.Fatal(err)
+	}
+	t.tb.Logf("screenshot: %s", p)
+	return p
+}
+
+// ArtifactDir is where tests leave screenshots for people to look at:
+// $WARTEMARKE_ARTIFACTS, or artifacts/ at the module root.
+func ArtifactDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("WARTEMARKE_ARTIFACTS")
+	if dir == "" {
+		wd, _ := os.Getwd()
+		for d := wd; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				dir = filepath.Join(d, "artifacts")
+				break
+			}
+			if filepath.Dir(d) == d {
+				dir = filepath.Join(wd, "artifacts")
+				break
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
