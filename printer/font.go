@@ -21,7 +21,7 @@ var (
 )
 
 // fontFamily is the name under which the subset fonts are added to each PDF.
-const fontFamily = "slip"
+const fontFamily = "DejaVuSans"
 
 // slipBlocks are the Unicode ranges the slip font keeps: scripts that fpdf
 // draws correctly one glyph after another (Latin, Greek, Cyrillic) plus

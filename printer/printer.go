@@ -124,7 +124,7 @@ const (
 	bottomMM   = 6.0 // the cutter sits a few millimetres below the head
 	numberPt   = 60  // largest size of the ticket number
 	numberFill = 0.9 // share of the content width the number may take
-	qrTargetMM = 28  // QR side; big enough for older phone cameras at arm's length
+	qrTargetMM = 28  // QR side; easy for phone cameras, small enough for 58 mm paper
 	qrMinDots  = 3   // smallest module, in printer dots, that still scans reliably
 )
 
