@@ -118,7 +118,8 @@ type Snapshot struct {
 	// Tickets are the day's waiting and called tickets, in place order.
 	Tickets []Ticket
 	// Recent are the day's most recent calls, newest first, at most
-	// RecentCalls per line.
+	// RecentCalls per line. A recall moves its call to the top; a called
+	// ticket that was transferred leaves the list (it waits again).
 	Recent []Call
 }
 
@@ -166,6 +167,9 @@ func Apply(t Ticket, a Action, toLine string, now time.Time) (Ticket, EventType,
 	case ActTransfer:
 		if !t.Status.Open() {
 			return t, "", Errorf(Conflict, "ticket %s is %s; only a waiting or called ticket can be transferred", t.Number, t.Status)
+		}
+		if toLine == "" {
+			return t, "", Errorf(Invalid, "name the line to transfer ticket %s to", t.Number)
 		}
 		if toLine == t.Line {
 			return t, "", Errorf(Conflict, "ticket %s is already in line %s", t.Number, toLine)
@@ -241,8 +245,8 @@ type Store interface {
 	// different hash it fails with IdempotencyMismatch.
 	Draw(ctx context.Context, r DrawRequest) (t Ticket, replay bool, err error)
 	// Next calls the oldest waiting ticket (by place) of the lines at the
-	// desk; a ticket still called at the desk is marked done first. It fails
-	// with Empty when nobody waits.
+	// desk; a ticket still called at the desk is marked done first, also
+	// when nobody waits, and Next then fails with Empty.
 	Next(ctx context.Context, r NextRequest) (Ticket, error)
 	// Act applies an action to a ticket (see Apply).
 	Act(ctx context.Context, r ActRequest) (Ticket, error)
@@ -286,8 +290,11 @@ func CleanDesk(s string) (string, error) {
 		return "", Errorf(Invalid, "a desk label has 1 to %d characters", MaxDeskLen)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", Errorf(Invalid, "a desk label cannot hold control characters")
+		// Control and format characters (zero-width, direction overrides
+		// such as U+202E) and line/paragraph separators would make the
+		// display show something other than what the counsellor typed.
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return "", Errorf(Invalid, "a desk label cannot hold control or invisible formatting characters")
 		}
 	}
 	return s, nil

@@ -172,6 +172,14 @@ func TestApplyTransferSameLine(t *testing.T) {
 	}
 }
 
+func TestApplyTransferNoLine(t *testing.T) {
+	before := ticketIn(StatusWaiting)
+	got, ev, err := Apply(before, ActTransfer, "", t2)
+	if code := ErrorCode(err); code != Invalid || ev != "" || !reflect.DeepEqual(got, before) {
+		t.Fatalf("transfer to no line: code=%q ev=%q changed=%v", code, ev, !reflect.DeepEqual(got, before))
+	}
+}
+
 func TestApplyTransferBack(t *testing.T) {
 	tk := ticketIn(StatusWaiting)
 	tk, _, err := Apply(tk, ActTransfer, "jmd", t1)
@@ -292,6 +300,10 @@ func TestCleanDesk(t *testing.T) {
 		{"C1", "Raum\u009b2", ""},
 		{"Delete", "Raum\x7f", ""},
 		{"InvalidUTF8", "Raum \xff", ""},
+		{"DirectionOverride", "Raum \u202e41.2", ""},
+		{"ZeroWidthSpace", "Raum\u200b2", ""},
+		{"LineSeparator", "Raum\u20282", ""},
+		{"Arabic", "غرفة ٢", "غرفة ٢"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

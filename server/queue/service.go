@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"time"
+	_ "time/tzdata" // service days follow Europe/Berlin even without system zoneinfo
 )
 
 // IdempotencyTTL is how long a draw's Idempotency-Key is honoured. The
@@ -110,9 +111,16 @@ func (s *Service) Act(ctx context.Context, id string, a Action, toLine string) (
 	return s.Store.Act(ctx, ActRequest{ID: id, Action: a, ToLine: toLine, Now: now, Day: s.Day(now)})
 }
 
-// Ticket returns a ticket's current state.
+// Ticket returns a ticket's current state. An open ticket of an earlier
+// service day is shown expired even before the first change of the new day
+// records that.
 func (s *Service) Ticket(ctx context.Context, id string) (Ticket, error) {
-	return s.Store.Ticket(ctx, id)
+	t, err := s.Store.Ticket(ctx, id)
+	if now := s.now(); err == nil && t.Status.Open() && t.Day < s.Day(now) {
+		t = Expire(t, now)
+		t.Ahead = nil
+	}
+	return t, err
 }
 
 // Snapshot returns today's open tickets and recent calls.

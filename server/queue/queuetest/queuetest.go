@@ -672,6 +672,19 @@ func testDailyReset(t *testing.T, open func(t *testing.T) queue.Store) {
 		wantCode(t, err, queue.Empty)
 	})
 
+	t.Run("ReadOnNewDayShowsExpired", func(t *testing.T) {
+		f := setup(t, open)
+		m := f.draw(t, "mbe")
+		f.at(2026, 3, 12, 8, 0, 0, 0)
+		got, err := f.svc.Ticket(t.Context(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != queue.StatusExpired || got.Ahead != nil {
+			t.Fatalf("yesterday's ticket read today: status=%s ahead=%v, want expired without ahead", got.Status, got.Ahead)
+		}
+	})
+
 	t.Run("NextOnlyToday", func(t *testing.T) {
 		f := setup(t, open)
 		f.draw(t, "mbe")
