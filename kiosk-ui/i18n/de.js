@@ -1,0 +1,40 @@
+// Deutsch. Also the fallback and the second language on every screen.
+export default {
+  code: "de",
+  name: "Deutsch",
+  dir: "ltr",
+  messages: {
+    welcome: "Willkommen",
+    chooseLanguage: "Bitte wählen Sie Ihre Sprache",
+    title: "Wartenummer",
+    howOld: "Wie alt sind Sie?",
+    ages: {
+      jmd: "12 bis 26 Jahre",
+      mbe: "27 Jahre und älter",
+    },
+    service: {
+      jmd: "Jugendmigrationsdienst",
+      mbe: "Migrationsberatung für Erwachsene",
+    },
+    back: "Zurück",
+    free: "Die Beratung ist kostenlos und vertraulich.",
+    waitingNow: "Wartende: {n}",
+    pleaseWait: "Einen Moment bitte …",
+    yourNumber: "Ihre Nummer",
+    ahead: "Vor Ihnen warten",
+    weCall: "Wir rufen Ihre Nummer auf dem Bildschirm und per Lautsprecher auf.",
+    takeSlip: "Bitte nehmen Sie Ihren gedruckten Zettel mit.",
+    done: "Fertig",
+    errorOffline: "Im Moment können wir keine Nummer ausgeben: Es gibt keine Verbindung zum Server.",
+    errorClosed: "Für diese Beratung werden heute keine Nummern mehr ausgegeben.",
+    errorOther: "Das hat leider nicht geklappt.",
+    askStaff: "Bitte fragen Sie das Personal.",
+    tryAgain: "Noch einmal versuchen",
+    stillThere: "Sind Sie noch da?",
+    returnsIn: {
+      one: "Diese Anzeige geht in {n} Sekunde zurück zum Anfang.",
+      other: "Diese Anzeige geht in {n} Sekunden zurück zum Anfang.",
+    },
+    continue: "Weiter",
+  },
+};

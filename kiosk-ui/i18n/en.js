@@ -1,0 +1,40 @@
+// English.
+export default {
+  code: "en",
+  name: "English",
+  dir: "ltr",
+  messages: {
+    welcome: "Welcome",
+    chooseLanguage: "Please choose your language",
+    title: "Queue number",
+    howOld: "How old are you?",
+    ages: {
+      jmd: "12 to 26 years",
+      mbe: "27 years and older",
+    },
+    service: {
+      jmd: "Youth Migration Service",
+      mbe: "Migration Advice for Adults",
+    },
+    back: "Back",
+    free: "Counselling is free and confidential.",
+    waitingNow: "Waiting: {n}",
+    pleaseWait: "One moment, please …",
+    yourNumber: "Your number",
+    ahead: "People waiting before you",
+    weCall: "We will call your number on the screen and over the loudspeaker.",
+    takeSlip: "Please take your printed slip.",
+    done: "Done",
+    errorOffline: "We cannot give out numbers right now: there is no connection to the server.",
+    errorClosed: "No more numbers are given out for this service today.",
+    errorOther: "Sorry, that did not work.",
+    askStaff: "Please ask the staff for help.",
+    tryAgain: "Try again",
+    stillThere: "Are you still there?",
+    returnsIn: {
+      one: "This screen goes back to the start in {n} second.",
+      other: "This screen goes back to the start in {n} seconds.",
+    },
+    continue: "Continue",
+  },
+};

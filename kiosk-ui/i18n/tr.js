@@ -1,0 +1,37 @@
+// Türkçe.
+export default {
+  code: "tr",
+  name: "Türkçe",
+  dir: "ltr",
+  messages: {
+    welcome: "Hoş geldiniz",
+    chooseLanguage: "Lütfen dilinizi seçin",
+    title: "Sıra numarası",
+    howOld: "Kaç yaşındasınız?",
+    ages: {
+      jmd: "12 ile 26 yaş arası",
+      mbe: "27 yaş ve üzeri",
+    },
+    service: {
+      jmd: "Gençler için göç danışmanlığı",
+      mbe: "Yetişkinler için göç danışmanlığı",
+    },
+    back: "Geri",
+    free: "Danışmanlık ücretsiz ve gizlidir.",
+    waitingNow: "Bekleyen: {n}",
+    pleaseWait: "Lütfen biraz bekleyin …",
+    yourNumber: "Numaranız",
+    ahead: "Sizden önce bekleyenler",
+    weCall: "Numaranızı ekranda ve hoparlörden çağıracağız.",
+    takeSlip: "Lütfen basılı fişinizi alın.",
+    done: "Tamam",
+    errorOffline: "Şu anda numara veremiyoruz: Sunucuyla bağlantı yok.",
+    errorClosed: "Bu danışmanlık için bugün artık numara verilmiyor.",
+    errorOther: "Maalesef bir sorun oluştu.",
+    askStaff: "Lütfen görevlilerden yardım isteyin.",
+    tryAgain: "Tekrar deneyin",
+    stillThere: "Hâlâ burada mısınız?",
+    returnsIn: "Bu ekran {n} saniye sonra başa dönecek.",
+    continue: "Devam",
+  },
+};
