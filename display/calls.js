@@ -1,6 +1,6 @@
 // Which calls the display shows large, and which in the list below.
 
-import { FRESH_MS } from "/display/announce.js";
+import { FRESH_MS } from "./announce.js";
 
 /** At most this many calls are shown large at once per line. */
 export const MAX_CURRENT = 2;

@@ -1,0 +1,13 @@
+package console_test
+
+import (
+	"testing"
+
+	"wartemarke/console"
+	"wartemarke/ui-common/uitest"
+)
+
+// TestFiles checks the embedded files against the CSP and the URL layout.
+func TestFiles(t *testing.T) {
+	uitest.CheckFiles(t, "/console/", console.Files)
+}
