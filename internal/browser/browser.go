@@ -60,6 +60,11 @@ func (b *Browser) Tab(tb testing.TB, url string, w, h int64) *Tab {
 	tb.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	tb.Cleanup(cancel)
+	// The first run on a context opens its tab and ties the tab's life to
+	// that run's context: open it here, without a step timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		tb.Fatalf("open tab: %v", err)
+	}
 	t := &Tab{ctx: ctx, tb: tb}
 	t.Do(chromedp.EmulateViewport(w, h), chromedp.Navigate(url))
 	return t

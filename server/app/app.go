@@ -76,7 +76,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
 	a.Slips = NewSpooler(renderer, transport, a.slipFor, logger.With("component", "printer"))
-	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger.With("component", "hub")})
+	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger})
 	srv := &api.Server{
 		Svc:     svc,
 		Events:  a.Hub,
