@@ -1,0 +1,651 @@
+// Package hub fans Wartemarke's event log out to displays over websockets.
+//
+// # Protocol
+//
+// GET /api/v1/events upgrades to a websocket. The server then sends text
+// messages only; the client sends nothing but control frames.
+//
+//   - On a first connect the server sends
+//     {"type":"snapshot","seq":N,"lines":[…],"tickets":[…]}, the state of
+//     today as of event N, and then every event N+1, N+2, … as the JSON of
+//     queue.Event, in order, none missed, none twice.
+//   - With ?since=S, when the store still keeps the events after S and S is
+//     not ahead of the log, the server sends no snapshot, only every event
+//     after S. When S is older than the kept log (queue.Gone) or ahead of it
+//     (the store was replaced), the client gets a snapshot as on a first
+//     connect. A since that is not a non-negative integer is a 400; an
+//     empty one counts as absent.
+//
+// Clients ignore message types they do not know. Liveness uses websocket
+// pings, not messages.
+//
+// # Design
+//
+// One pump (Run) reads the store's log and broadcasts each event, encoded
+// once as a websocket.PreparedMessage, into a ring shared by all clients.
+// Each connection has one writer goroutine, the only one that writes data
+// frames to it, and one reader goroutine that enforces the read limit,
+// the read deadline and the pong handler (gorilla's chat shape).
+//
+// The shared ring takes the place of the chat example's per-client channel:
+// the broadcaster appends each event once and wakes every client with a
+// non-blocking send on a one-slot channel; each writer then copies out the
+// events after the last one it sent. A client's queue is thus its distance
+// behind the newest event, bounded by Options.SendQueue; a client that falls
+// further behind is dropped, its TCP connection closed at once, and it
+// resumes with ?since when it reconnects. This keeps per-connection memory
+// to a few words whatever SendQueue is, lets a burst (the morning's expiry
+// of yesterday's tickets) cost one wake per client instead of one send per
+// event and client, and never blocks the broadcaster.
+//
+// A connecting client is registered first, at the newest broadcast seq L,
+// and only then reads its backlog or snapshot from the store, which holds
+// at least everything up to L. Live events after L wait in the ring; the
+// writer skips any it already sent from the store. So nothing falls into
+// the gap between the store read and the live stream.
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"wartemarke/server/queue"
+)
+
+// Defaults for Options; a zero field takes its default.
+const (
+	// DefaultWriteWait bounds one write: on the office LAN a write takes
+	// milliseconds, so one this slow means the display is gone.
+	DefaultWriteWait = 10 * time.Second
+	// DefaultPongWait is how long a silent display still counts as alive.
+	DefaultPongWait = 60 * time.Second
+	// DefaultPingPeriod must be below PongWait; at under half of it one lost
+	// ping is survived, and it stays under common proxies' 60 s idle timeout.
+	DefaultPingPeriod = 25 * time.Second
+	// DefaultSendQueue is how many events a client may lag behind: a day's
+	// expiry burst fits, and the ring holding them is shared by all clients.
+	DefaultSendQueue = 256
+	// DefaultMaxMessage limits what a client may send; clients send nothing
+	// meaningful, so anything bigger is abuse.
+	DefaultMaxMessage = 512
+)
+
+// Internal timings and sizes.
+const (
+	// readyWait is how long an upgrade waits for Run to learn the log
+	// position, which covers the first moments after start, before a 503.
+	readyWait = 5 * time.Second
+	// storeWait bounds one store read for a connecting client, so a stuck
+	// store cannot pin its goroutines.
+	storeWait = 10 * time.Second
+	// closeGrace is how long a client gets to answer our Close frame, and
+	// how long Close waits for that before it cuts the TCP connections.
+	closeGrace = time.Second
+	// resyncEvery is how often the idle pump checks that the log was not
+	// reset under it, which WaitEvents alone would sleep through.
+	resyncEvery = 30 * time.Second
+	// minBackoff is the first retry delay after a store error: a blip heals.
+	minBackoff = 100 * time.Millisecond
+	// maxBackoff caps the retry delay: a store that is down is not hammered.
+	maxBackoff = 10 * time.Second
+	// pumpPage is how many events the pump reads per store call.
+	pumpPage = 500
+	// backlogPage is how many events a resuming client reads per store
+	// call; small, because many displays may resume at once.
+	backlogPage = 100
+	// bufferSize is the read and write buffer per connection: messages are
+	// small, and 10,000 displays must fit.
+	bufferSize = 1024
+)
+
+// Options configure a Hub. Zero fields take the Default values.
+type Options struct {
+	// WriteWait bounds each write to a client.
+	WriteWait time.Duration
+	// PongWait is how long a client may stay silent (no pong, no message).
+	PongWait time.Duration
+	// PingPeriod is how often the server pings; it must be below PongWait.
+	PingPeriod time.Duration
+	// SendQueue is how many events a client may fall behind the newest
+	// broadcast before it is dropped.
+	SendQueue int
+	// MaxMessage is the largest message a client may send, in bytes.
+	MaxMessage int64
+	// AllowedOrigins lists browser origins allowed besides the server's own
+	// host, as browsers send them ("https://display.example.org"); they are
+	// compared without regard to case.
+	AllowedOrigins []string
+	// Logger receives the hub's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Hub serves the event stream: one pump reading the store, and the set of
+// connected clients it broadcasts to.
+type Hub struct {
+	svc   *queue.Service
+	store queue.Store
+	opt   Options
+	log   *slog.Logger
+	up    websocket.Upgrader
+
+	// ctx ends when the hub shuts down; it bounds the clients' store reads.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// ready is closed once Run has read the log position; until then a
+	// client could not be registered at a known seq.
+	ready   chan struct{}
+	running atomic.Bool
+
+	mu sync.RWMutex
+	// ring holds the newest broadcast events; ring.head is the newest seq.
+	ring ring
+	// clients are all connections whose goroutines run, stopped or not.
+	clients map[*client]struct{}
+	// active counts the clients not stopped.
+	active int
+	closed bool
+
+	// wg counts the connection goroutines.
+	wg sync.WaitGroup
+}
+
+// New returns a Hub over svc: svc.Store provides the event log, and
+// svc.Snapshot with svc.LineStates the snapshots. Call Run to start the pump
+// and Close to end every connection.
+func New(svc *queue.Service, o Options) *Hub {
+	if o.WriteWait <= 0 {
+		o.WriteWait = DefaultWriteWait
+	}
+	if o.PongWait <= 0 {
+		o.PongWait = DefaultPongWait
+	}
+	if o.PingPeriod <= 0 {
+		o.PingPeriod = DefaultPingPeriod
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = DefaultSendQueue
+	}
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = DefaultMaxMessage
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	log := o.Logger.With("component", "hub")
+	if o.PingPeriod >= o.PongWait {
+		log.Warn("ping period not below pong wait; using 9/10 of pong wait",
+			"ping_period", o.PingPeriod, "pong_wait", o.PongWait)
+		o.PingPeriod = o.PongWait * 9 / 10
+	}
+	o.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		svc:     svc,
+		store:   svc.Store,
+		opt:     o,
+		log:     log,
+		ctx:     ctx,
+		cancel:  cancel,
+		ready:   make(chan struct{}),
+		ring:    newRing(o.SendQueue),
+		clients: make(map[*client]struct{}),
+	}
+	h.up = websocket.Upgrader{
+		ReadBufferSize:  bufferSize,
+		WriteBufferSize: bufferSize,
+		// Writers hold a buffer only while writing a snapshot or backlog
+		// message; live events are prepared frames written without one.
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     h.allowOrigin,
+	}
+	return h
+}
+
+// Clients returns how many clients are connected and receiving events.
+func (h *Hub) Clients() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.active
+}
+
+// Run is the pump: it waits for new events in the store and broadcasts
+// them in seq order until ctx ends. It survives store errors, retrying with
+// backoff. When the log turns out to be reset or pruned past the pump's
+// position, it starts over at the newest seq and disconnects every client,
+// which then reconnects and resumes or gets a snapshot.
+//
+// Run may be called once. When ctx ends it disconnects every client with
+// Close frames (1001, going away), because without the pump they would go
+// stale, and returns nil.
+func (h *Hub) Run(ctx context.Context) error {
+	if !h.running.CompareAndSwap(false, true) {
+		return errors.New("hub: Run called twice")
+	}
+	defer h.shutdown(websocket.CloseGoingAway, "server shutting down")
+
+	var b backoff
+	var last int64
+	for {
+		n, err := h.store.LastSeq(ctx)
+		if err == nil {
+			last = n
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.log.Error("cannot read the event log position", "err", err)
+		if !b.wait(ctx) {
+			return nil
+		}
+	}
+	h.mu.Lock()
+	h.ring.reset(last)
+	h.mu.Unlock()
+	close(h.ready)
+	h.log.Info("event pump started", "seq", last)
+	b.reset()
+
+	caughtUp := true
+	for {
+		if caughtUp {
+			wctx, cancel := context.WithTimeout(ctx, resyncEvery)
+			err := h.store.WaitEvents(wctx, last)
+			idle := err != nil && wctx.Err() != nil
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case idle:
+				// Idle: make sure the log did not restart below us.
+				if n, err := h.store.LastSeq(ctx); err == nil && n < last {
+					h.log.Warn("event log is behind the hub; starting over", "hub_seq", last, "log_seq", n)
+					last = n
+					h.resync(n)
+				}
+				continue
+			case err != nil:
+				h.log.Error("waiting for events failed", "err", err)
+				if !b.wait(ctx) {
+					return nil
+				}
+				continue
+			}
+		}
+		evs, err := h.store.EventsAfter(ctx, last, pumpPage)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if queue.ErrorCode(err) == queue.Gone {
+			n, err := h.store.LastSeq(ctx)
+			if err != nil {
+				h.log.Error("cannot read the event log position", "err", err)
+				if !b.wait(ctx) {
+					return nil
+				}
+				continue
+			}
+			h.log.Warn("events after the hub's position were pruned; starting over", "hub_seq", last, "log_seq", n)
+			last = n
+			h.resync(n)
+			caughtUp = true
+			continue
+		}
+		if err != nil {
+			h.log.Error("reading events failed", "after", last, "err", err)
+			if !b.wait(ctx) {
+				return nil
+			}
+			continue
+		}
+		b.reset()
+		if len(evs) > 0 {
+			h.broadcast(evs)
+			last = evs[len(evs)-1].Seq
+		}
+		caughtUp = len(evs) < pumpPage
+	}
+}
+
+// broadcast adds evs to the ring and wakes every client. A client that has
+// fallen more than SendQueue events behind is dropped.
+func (h *Hub) broadcast(evs []queue.Event) {
+	// Encode outside the lock, once per event for all clients.
+	msgs := make([]*websocket.PreparedMessage, 0, len(evs))
+	seqs := make([]int64, 0, len(evs))
+	for _, ev := range evs {
+		b, err := json.Marshal(ev)
+		if err == nil {
+			var pm *websocket.PreparedMessage
+			if pm, err = websocket.NewPreparedMessage(websocket.TextMessage, b); err == nil {
+				msgs = append(msgs, pm)
+				seqs = append(seqs, ev.Seq)
+				continue
+			}
+		}
+		// Cannot happen with the domain's types; skipping would leave a
+		// hole, so the ring restarts after it and clients resume.
+		h.log.Error("cannot encode event", "seq", ev.Seq, "err", err)
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, pm := range msgs {
+		h.ring.push(seqs[i], pm)
+	}
+	dropped := 0
+	for c := range h.clients {
+		if c.stopped {
+			continue
+		}
+		if c.sent.Load()+1 < h.ring.oldest() {
+			// Too far behind: closing the TCP connection also ends a
+			// write it may be blocked in.
+			h.stopLocked(c, 0, "")
+			c.conn.Close()
+			dropped++
+			continue
+		}
+		select {
+		case c.wake <- struct{}{}:
+		default: // already woken
+		}
+	}
+	if dropped > 0 {
+		h.log.Info("dropped slow clients", "count", dropped, "seq", h.ring.head)
+	}
+}
+
+// resync restarts the ring at seq and disconnects every client, whose
+// position may no longer exist in the log.
+func (h *Hub) resync(seq int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ring.reset(seq)
+	for c := range h.clients {
+		h.stopLocked(c, websocket.CloseServiceRestart, "event log restarted")
+	}
+}
+
+// Close sends a Close frame (1001, going away) to every client and waits
+// until their goroutines have ended. Clients that do not answer within a
+// second are cut off. New connections are refused with 503 afterwards.
+func (h *Hub) Close() {
+	h.shutdown(websocket.CloseGoingAway, "server shutting down")
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(2 * closeGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	h.mu.RLock()
+	for c := range h.clients {
+		c.conn.Close()
+	}
+	h.mu.RUnlock()
+	<-done
+}
+
+// shutdown stops every client with a Close frame and refuses new ones.
+func (h *Hub) shutdown(code int, text string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	h.cancel()
+	for c := range h.clients {
+		h.stopLocked(c, code, text)
+	}
+}
+
+// CloseWhere disconnects, with a Close frame (1008, policy violation), every
+// client whose tag (see WithTag) matches, and returns how many. It is the
+// hook for revoking a device: once CloseWhere returns, those clients get no
+// further event beyond a write already under way, and their connections end
+// within WriteWait.
+func (h *Hub) CloseWhere(match func(tag string) bool) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for c := range h.clients {
+		if !c.stopped && match(c.tag) {
+			h.stopLocked(c, websocket.ClosePolicyViolation, "access revoked")
+			n++
+		}
+	}
+	return n
+}
+
+type tagKey struct{}
+
+// WithTag returns a context carrying tag, which the hub keeps with a
+// connection made with that request context. The device authentication
+// middleware sets it, so that CloseWhere can cut a revoked device off.
+func WithTag(ctx context.Context, tag string) context.Context {
+	return context.WithValue(ctx, tagKey{}, tag)
+}
+
+// tagFrom returns the tag set with WithTag, or "".
+func tagFrom(ctx context.Context) string {
+	tag, _ := ctx.Value(tagKey{}).(string)
+	return tag
+}
+
+// ServeHTTP upgrades GET /api/v1/events to the event stream. It replies 400
+// to a since that is not a non-negative integer, 403 to a foreign origin
+// and 503 while the hub is not running, all before upgrading.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	since, resume, err := parseSince(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !h.allowOrigin(r) {
+		h.log.Info("websocket origin refused")
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	if !h.waitReady(r.Context()) {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "event stream unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := h.up.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has replied; a bad handshake is the client's fault.
+		h.log.Debug("websocket upgrade failed", "err", err)
+		return
+	}
+	c := &client{
+		conn:     conn,
+		tag:      tagFrom(r.Context()),
+		since:    since,
+		resume:   resume,
+		wake:     make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		readDone: make(chan struct{}),
+	}
+	if !h.register(c) {
+		conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
+			time.Now().Add(closeGrace))
+		conn.Close()
+		return
+	}
+	h.log.Debug("client connected", "resume", resume)
+	go h.readPump(c)
+	// This goroutine is the connection's writer until the snapshot or
+	// backlog is sent: the store reads and the encoding grow its stack, and
+	// it ends soon after, together with the request and the HTTP server's
+	// buffers it holds. The long-lived writer starts with a small stack.
+	sent, err := h.sendStart(c)
+	go h.writePump(c, sent, err)
+}
+
+// parseSince reads ?since. Absent or empty means a first connect.
+func parseSince(q url.Values) (since int64, resume bool, err error) {
+	s := q.Get("since")
+	if s == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false, errors.New("since must be the seq of the last event received")
+	}
+	return n, true, nil
+}
+
+// waitReady waits until Run knows the log position, for at most readyWait.
+// It reports false when the hub is not (or no longer) running.
+func (h *Hub) waitReady(ctx context.Context) bool {
+	select {
+	case <-h.ready:
+	case <-h.ctx.Done():
+		return false
+	default:
+		t := time.NewTimer(readyWait)
+		defer t.Stop()
+		select {
+		case <-h.ready:
+		case <-h.ctx.Done():
+			return false
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return h.ctx.Err() == nil
+}
+
+// register adds c at the newest broadcast seq; from then on every
+// broadcast wakes it. It reports false when the hub is closed.
+func (h *Hub) register(c *client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	c.sent.Store(h.ring.head)
+	h.clients[c] = struct{}{}
+	h.active++
+	// Under the lock, so that Close's Wait cannot start before this Add.
+	h.wg.Add(2)
+	return true
+}
+
+// unregister removes c once its writer has ended.
+func (h *Hub) unregister(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopLocked(c, 0, "")
+	delete(h.clients, c)
+}
+
+// stopLocked tells c's writer to stop, sending a Close frame with code
+// unless code is 0. The caller holds h.mu.
+func (h *Hub) stopLocked(c *client, code int, text string) {
+	if c.stopped {
+		return
+	}
+	c.stopped = true
+	h.active--
+	c.closeCode, c.closeText = code, text
+	close(c.quit)
+}
+
+// allowOrigin allows requests without an Origin header (displays and
+// tools that are not browsers), from the server's own host, and from
+// AllowedOrigins. A page elsewhere must not read the stream with the
+// visitor's browser.
+func (h *Hub) allowOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, o := range h.opt.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// backoff paces retries after store errors.
+type backoff struct{ d time.Duration }
+
+func (b *backoff) reset() { b.d = 0 }
+
+// wait sleeps for the next delay; it reports false when ctx ends first.
+func (b *backoff) wait(ctx context.Context) bool {
+	b.d = min(max(b.d*2, minBackoff), maxBackoff)
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// ring holds the newest broadcast events, at most len(msgs). It holds the
+// events with seq in (max(start, head-len(msgs)), head].
+type ring struct {
+	msgs  []*websocket.PreparedMessage
+	start int64
+	head  int64
+}
+
+func newRing(n int) ring { return ring{msgs: make([]*websocket.PreparedMessage, n)} }
+
+// reset empties the ring, continuing after seq.
+func (r *ring) reset(seq int64) {
+	clear(r.msgs)
+	r.start, r.head = seq, seq
+}
+
+// push appends the event seq. A seq that does not follow head restarts the
+// ring, so it never holds a hole: clients behind it are dropped and resume
+// from the store.
+func (r *ring) push(seq int64, m *websocket.PreparedMessage) {
+	if seq != r.head+1 {
+		r.reset(seq - 1)
+	}
+	r.head = seq
+	r.msgs[seq%int64(len(r.msgs))] = m
+}
+
+// oldest is the first seq the ring holds (head+1 when it is empty).
+func (r *ring) oldest() int64 {
+	return max(r.start, r.head-int64(len(r.msgs))) + 1
+}
+
+// get returns the event seq, which must be in [oldest(), head].
+func (r *ring) get(seq int64) *websocket.PreparedMessage {
+	return r.msgs[seq%int64(len(r.msgs))]
+}
