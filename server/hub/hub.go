@@ -457,17 +457,17 @@ func tagFrom(ctx context.Context) string {
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	since, resume, err := parseSince(r.URL.Query())
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
 		return
 	}
 	if !h.allowOrigin(r) {
 		h.log.Info("websocket origin refused")
-		http.Error(w, "origin not allowed", http.StatusForbidden)
+		writeError(w, http.StatusForbidden, "forbidden_origin", "this page's origin may not open the event stream")
 		return
 	}
 	if !h.waitReady(r.Context()) {
 		w.Header().Set("Retry-After", "5")
-		http.Error(w, "event stream unavailable", http.StatusServiceUnavailable)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the event stream is not available")
 		return
 	}
 	conn, err := h.up.Upgrade(w, r, nil)
@@ -648,4 +648,15 @@ func (r *ring) oldest() int64 {
 // get returns the event seq, which must be in [oldest(), head].
 func (r *ring) get(seq int64) *websocket.PreparedMessage {
 	return r.msgs[seq%int64(len(r.msgs))]
+}
+
+// writeError answers a refused upgrade in the API's error format,
+// {"error":…,"code":…}, so clients translate it like any other error.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+	}{msg, code})
 }

@@ -430,6 +430,12 @@ func TestBadRequests(t *testing.T) {
 			if got, want := resp.StatusCode, tc.status; got != want {
 				t.Fatalf("status=%d, want %d (%v)", got, want, err)
 			}
+			if tc.status >= 400 {
+				var body struct{ Error, Code string }
+				if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error == "" || body.Code == "" {
+					t.Fatalf("refusal is not a JSON error: %+v (%v)", body, err)
+				}
+			}
 		})
 	}
 }
