@@ -75,7 +75,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("slip renderer: %w", err)
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
-	a.Slips = NewSpooler(renderer, transport, a.slipFor, logger.With("component", "printer"))
+	a.Slips = NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer"))
 	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger})
 	srv := &api.Server{
 		Svc:     svc,

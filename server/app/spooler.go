@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -16,26 +17,45 @@ const (
 )
 
 // Spooler renders and prints slips in the background, one at a time, so
-// that printing never holds up a draw.
+// that printing never holds up a draw. Each outcome is recorded as an event
+// (ticket.printed, ticket.print_failed): the kiosk learns it over its event
+// stream and the console alerts the staff.
 type Spooler struct {
 	renderer  *printer.Renderer
 	transport printer.Transport
 	slip      func(queue.Ticket) printer.Slip
+	svc       *queue.Service
 	log       *slog.Logger
 	jobs      chan queue.Ticket
 }
 
 // NewSpooler returns a spooler; Run must be started for it to print.
-func NewSpooler(r *printer.Renderer, t printer.Transport, slip func(queue.Ticket) printer.Slip, log *slog.Logger) *Spooler {
-	return &Spooler{renderer: r, transport: t, slip: slip, log: log, jobs: make(chan queue.Ticket, spoolQueue)}
+func NewSpooler(r *printer.Renderer, t printer.Transport, svc *queue.Service, slip func(queue.Ticket) printer.Slip, log *slog.Logger) *Spooler {
+	return &Spooler{renderer: r, transport: t, svc: svc, slip: slip, log: log, jobs: make(chan queue.Ticket, spoolQueue)}
 }
+
+// Enabled reports whether slips go anywhere (the printer is not "none").
+func (s *Spooler) Enabled() bool { return s.transport.String() != "none" }
 
 // Submit queues a ticket's slip without blocking.
 func (s *Spooler) Submit(t queue.Ticket) {
+	if !s.Enabled() {
+		return
+	}
 	select {
 	case s.jobs <- t:
 	default:
 		s.log.Error("print queue full; slip dropped", "number", t.Number)
+		s.record(context.Background(), t, queue.PrintFailed, "queue-full")
+	}
+}
+
+// record stores a slip's outcome; the ticket stays valid either way.
+func (s *Spooler) record(ctx context.Context, t queue.Ticket, state queue.PrintState, reason string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := s.svc.SetPrint(ctx, t.ID, state, reason); err != nil {
+		s.log.Error("print outcome not recorded", "number", t.Number, "err", err)
 	}
 }
 
@@ -56,13 +76,25 @@ func (s *Spooler) print(ctx context.Context, t queue.Ticket) {
 	pdf, err := s.renderer.Render(s.slip(t))
 	if err != nil {
 		s.log.Error("slip not rendered", "number", t.Number, "err", err)
+		s.record(ctx, t, queue.PrintFailed, "render")
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, printTimeout)
+	pctx, cancel := context.WithTimeout(ctx, printTimeout)
 	defer cancel()
-	if err := s.transport.Print(ctx, printer.Job{Number: t.Number, TicketID: t.ID, PDF: pdf}); err != nil {
+	if err := s.transport.Print(pctx, printer.Job{Number: t.Number, TicketID: t.ID, PDF: pdf}); err != nil {
 		s.log.Error("slip not printed", "number", t.Number, "printer", s.transport.String(), "err", err)
+		s.record(ctx, t, queue.PrintFailed, printReason(err))
 		return
 	}
+	s.record(ctx, t, queue.PrintDone, "")
 	s.log.Debug("slip printed", "number", t.Number, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// printReason turns a print error into the short reason the kiosk and the
+// console show.
+func printReason(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "error"
 }

@@ -72,9 +72,24 @@ type Ticket struct {
 	// Ahead is how many tickets wait before this one in its line. It is
 	// computed when a ticket is read on its own, and absent in events.
 	Ahead *int `json:"ahead,omitempty"`
+	// Print is what became of the ticket's slip: "" (nothing known yet,
+	// or no printer), "printed" or "failed".
+	Print PrintState `json:"print,omitempty"`
+	// PrintError says why the slip failed, in the printer's words
+	// ("media-empty", "door-open", "offline", "timeout").
+	PrintError string `json:"print_error,omitempty"`
 	// Token is the unguessable status token; it is never sent in events.
 	Token string `json:"-"`
 }
+
+// PrintState is the outcome of printing a ticket's slip.
+type PrintState string
+
+// The print states.
+const (
+	PrintDone   PrintState = "printed"
+	PrintFailed PrintState = "failed"
+)
 
 // FormatNumber gives the printed number: prefix, dash, at least three digits.
 func FormatNumber(prefix string, n int) string {
@@ -93,6 +108,10 @@ const (
 	EventNoShow      EventType = "ticket.no_show"
 	EventTransferred EventType = "ticket.transferred"
 	EventExpired     EventType = "ticket.expired"
+	// EventPrinted and EventPrintFailed report the slip; the ticket's
+	// status does not change, a failed slip leaves the ticket valid.
+	EventPrinted     EventType = "ticket.printed"
+	EventPrintFailed EventType = "ticket.print_failed"
 )
 
 // Event is one change in the durable, ordered log. Seq grows by one per event,
@@ -195,6 +214,24 @@ func CallTicket(t Ticket, desk string, now time.Time) (Ticket, error) {
 	return t, nil
 }
 
+// SetPrint records the outcome of printing t's slip and returns the event
+// type for it. It works in any status: a slip may fail after the visitor
+// was already called.
+func SetPrint(t Ticket, state PrintState, reason string) (Ticket, EventType, error) {
+	switch state {
+	case PrintDone:
+		t.Print, t.PrintError = PrintDone, ""
+		return t, EventPrinted, nil
+	case PrintFailed:
+		if reason == "" {
+			reason = "unknown"
+		}
+		t.Print, t.PrintError = PrintFailed, reason
+		return t, EventPrintFailed, nil
+	}
+	return t, "", Errorf(Invalid, "unknown print state %q", state)
+}
+
 // Expire marks an open ticket of an earlier service day expired.
 func Expire(t Ticket, now time.Time) Ticket {
 	t.Status = StatusExpired
@@ -235,6 +272,15 @@ type ActRequest struct {
 	Day    string
 }
 
+// PrintRequest records the outcome of printing a ticket's slip.
+type PrintRequest struct {
+	ID     string
+	State  PrintState
+	Reason string
+	Now    time.Time
+	Day    string
+}
+
 // Store keeps tickets and the event log. Every method that changes state
 // first expires open tickets of days before Day, records one event per
 // change, and commits tickets and events together. Implementations must be
@@ -250,6 +296,9 @@ type Store interface {
 	Next(ctx context.Context, r NextRequest) (Ticket, error)
 	// Act applies an action to a ticket (see Apply).
 	Act(ctx context.Context, r ActRequest) (Ticket, error)
+	// SetPrint records a slip's outcome (see SetPrint) with one event; it
+	// does not expire anything and fails with NotFound for an unknown id.
+	SetPrint(ctx context.Context, r PrintRequest) (Ticket, error)
 	// Ticket returns one ticket with Ahead filled in when it waits.
 	Ticket(ctx context.Context, id string) (Ticket, error)
 	// Snapshot returns the day's open tickets and recent calls, consistent

@@ -434,3 +434,37 @@ func fmtTime(t *time.Time) string {
 	}
 	return t.Format(time.RFC3339Nano)
 }
+
+func TestSetPrint(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		state      PrintState
+		reason     string
+		wantEvent  EventType
+		wantReason string
+		wantCode   Code
+	}{
+		{"printed", PrintDone, "", EventPrinted, "", ""},
+		{"printed clears reason", PrintDone, "ignored", EventPrinted, "", ""},
+		{"failed", PrintFailed, "media-empty", EventPrintFailed, "media-empty", ""},
+		{"failed without reason", PrintFailed, "", EventPrintFailed, "unknown", ""},
+		{"unknown state", "smudged", "", "", "", Invalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, s := range []Status{StatusWaiting, StatusCalled, StatusDone} {
+				before := ticketIn(s)
+				before.PrintError = "old"
+				got, ev, err := SetPrint(before, tc.state, tc.reason)
+				if ErrorCode(err) != tc.wantCode {
+					t.Fatalf("%s: err=%v, want code %q", s, err, tc.wantCode)
+				}
+				if tc.wantCode != "" {
+					continue
+				}
+				if ev != tc.wantEvent || got.Print != tc.state || got.PrintError != tc.wantReason || got.Status != s {
+					t.Fatalf("%s: ev=%q ticket=%+v", s, ev, got)
+				}
+			}
+		})
+	}
+}

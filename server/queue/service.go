@@ -111,6 +111,18 @@ func (s *Service) Act(ctx context.Context, id string, a Action, toLine string) (
 	return s.Store.Act(ctx, ActRequest{ID: id, Action: a, ToLine: toLine, Now: now, Day: s.Day(now)})
 }
 
+// SetPrint records what became of ticket id's slip.
+func (s *Service) SetPrint(ctx context.Context, id string, state PrintState, reason string) (Ticket, error) {
+	if state != PrintDone && state != PrintFailed {
+		return Ticket{}, Errorf(Invalid, "unknown print state %q", state)
+	}
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	now := s.now()
+	return s.Store.SetPrint(ctx, PrintRequest{ID: id, State: state, Reason: reason, Now: now, Day: s.Day(now)})
+}
+
 // Ticket returns a ticket's current state. An open ticket of an earlier
 // service day is shown expired even before the first change of the new day
 // records that.

@@ -180,7 +180,7 @@ func record(ctx context.Context, tx *sql.Tx, typ queue.EventType, at time.Time, 
 	return queue.Event{Seq: seq, Type: typ, At: at, Ticket: t}, nil
 }
 
-const ticketCols = `id, day, line, issued_line, num, number, lang, status, place, desk, recalls, transfers, token, issued_at, called_at, finished_at`
+const ticketCols = `id, day, line, issued_line, num, number, lang, status, place, desk, recalls, transfers, token, issued_at, called_at, finished_at, print, print_error`
 
 type scanner interface{ Scan(...any) error }
 
@@ -190,7 +190,7 @@ func scanTicket(row scanner) (queue.Ticket, error) {
 	var issued int64
 	var called, finished sql.NullInt64
 	err := row.Scan(&t.ID, &t.Day, &t.Line, &t.IssuedLine, &num, &t.Number, &t.Lang, &t.Status, &t.Place,
-		&t.Desk, &t.Recalls, &t.Transfers, &t.Token, &issued, &called, &finished)
+		&t.Desk, &t.Recalls, &t.Transfers, &t.Token, &issued, &called, &finished, &t.Print, &t.PrintError)
 	if err != nil {
 		return t, err
 	}
@@ -215,8 +215,8 @@ func millis(t *time.Time) any {
 
 // update writes the mutable fields of t.
 func update(ctx context.Context, tx *sql.Tx, t queue.Ticket) error {
-	_, err := tx.ExecContext(ctx, `UPDATE tickets SET line = ?, status = ?, desk = ?, recalls = ?, transfers = ?, called_at = ?, finished_at = ? WHERE id = ?`,
-		t.Line, string(t.Status), t.Desk, t.Recalls, t.Transfers, millis(t.CalledAt), millis(t.FinishedAt), t.ID)
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET line = ?, status = ?, desk = ?, recalls = ?, transfers = ?, called_at = ?, finished_at = ?, print = ?, print_error = ? WHERE id = ?`,
+		t.Line, string(t.Status), t.Desk, t.Recalls, t.Transfers, millis(t.CalledAt), millis(t.FinishedAt), string(t.Print), t.PrintError, t.ID)
 	return err
 }
 
@@ -322,9 +322,9 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			return err
 		}
 		t.Place = next
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.ID, t.Day, t.Line, t.IssuedLine, num, t.Number, t.Lang, string(t.Status), t.Place, "", 0, 0, t.Token,
-			t.IssuedAt.UnixMilli(), nil, nil); err != nil {
+			t.IssuedAt.UnixMilli(), nil, nil, "", ""); err != nil {
 			return fmt.Errorf("insert ticket: %w", err)
 		}
 		ev, err := record(ctx, tx, queue.EventIssued, r.Now, t)
@@ -417,6 +417,33 @@ func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, erro
 			return err
 		}
 		next, typ, err := queue.Apply(cur, r.Action, r.ToLine, r.Now)
+		if err != nil {
+			return err
+		}
+		if err := update(ctx, tx, next); err != nil {
+			return err
+		}
+		if _, err := record(ctx, tx, typ, r.Now, next); err != nil {
+			return err
+		}
+		t, err = withAhead(ctx, tx, next)
+		return err
+	})
+	if err != nil {
+		return queue.Ticket{}, unavailable(err)
+	}
+	return t, nil
+}
+
+// SetPrint records the outcome of a ticket's slip.
+func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticket, error) {
+	var t queue.Ticket
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		cur, err := getTicket(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		next, typ, err := queue.SetPrint(cur, r.State, r.Reason)
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 	t.Run("DailyReset", func(t *testing.T) { testDailyReset(t, open) })
 	t.Run("Next", func(t *testing.T) { testNext(t, open) })
 	t.Run("Act", func(t *testing.T) { testAct(t, open) })
+	t.Run("Print", func(t *testing.T) { testPrint(t, open) })
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
@@ -275,6 +276,13 @@ func checkEvent(t *testing.T, e queue.Event) {
 	}
 	if e.Ticket.ID == "" || e.Ticket.Number == "" {
 		t.Errorf("event %d (%s): ticket id=%q number=%q", e.Seq, e.Type, e.Ticket.ID, e.Ticket.Number)
+	}
+	if e.Type == queue.EventPrinted || e.Type == queue.EventPrintFailed {
+		// A slip's outcome leaves the status as it was.
+		if e.Ticket.Print == "" {
+			t.Errorf("event %d (%s): ticket print state empty", e.Seq, e.Type)
+		}
+		return
 	}
 	want, ok := eventStatus[e.Type]
 	if !ok {
@@ -1577,5 +1585,54 @@ func testConcurrency(t *testing.T, open func(t *testing.T) queue.Store) {
 		if snap := f.snapshot(t, f.day()); len(snap.Tickets) != 0 {
 			t.Errorf("open tickets %v, want none", ticketList(snap.Tickets))
 		}
+	})
+}
+
+func testPrint(t *testing.T, open func(t *testing.T) queue.Store) {
+	t.Run("FailedThenPrinted", func(t *testing.T) {
+		f := setup(t, open)
+		a := f.draw(t, "mbe")
+		f.draw(t, "mbe")
+		seq := f.lastSeq(t)
+		got, err := f.svc.SetPrint(t.Context(), a.ID, queue.PrintFailed, "media-empty")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Print != queue.PrintFailed || got.PrintError != "media-empty" || got.Status != queue.StatusWaiting || got.Number != a.Number {
+			t.Fatalf("after a failed slip: %+v", got)
+		}
+		if got.Ahead == nil || *got.Ahead != 0 {
+			t.Fatalf("ahead after a failed slip=%v, want 0", got.Ahead)
+		}
+		evs := f.expectEvents(t, seq, wantEv{queue.EventPrintFailed, a.ID, ""})
+		if evs[0].Ticket.PrintError != "media-empty" {
+			t.Fatalf("event ticket=%+v", evs[0].Ticket)
+		}
+		// The ticket stays valid: it is called like any other.
+		if c := f.next(t, "Platz 1", "mbe"); c.ID != a.ID || c.Print != queue.PrintFailed {
+			t.Fatalf("next after a failed slip called %+v", c)
+		}
+		seq = f.lastSeq(t)
+		got, err = f.svc.SetPrint(t.Context(), a.ID, queue.PrintDone, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Print != queue.PrintDone || got.PrintError != "" || got.Status != queue.StatusCalled {
+			t.Fatalf("after a reprint: %+v", got)
+		}
+		f.expectEvents(t, seq, wantEv{queue.EventPrinted, a.ID, "Platz 1"})
+		if back := f.ticket(t, a.ID); back.Print != queue.PrintDone {
+			t.Fatalf("read back print=%q", back.Print)
+		}
+	})
+	t.Run("Refused", func(t *testing.T) {
+		f := setup(t, open)
+		a := f.draw(t, "jmd")
+		seq := f.lastSeq(t)
+		_, err := f.svc.SetPrint(t.Context(), "no-such-ticket", queue.PrintDone, "")
+		wantCode(t, err, queue.NotFound)
+		_, err = f.svc.SetPrint(t.Context(), a.ID, "smudged", "")
+		wantCode(t, err, queue.Invalid)
+		f.wantNoChange(t, seq)
 	})
 }
