@@ -33,6 +33,35 @@ type Server struct {
 	// the embedded files served there.
 	UIs    map[string]fs.FS
 	Logger *slog.Logger
+	// Client is what the web UIs need to know of the configuration,
+	// served at GET /api/v1/config.
+	Client ClientConfig
+}
+
+// ClientConfig is the public part of the configuration that the kiosk,
+// display and console read at start. It holds nothing secret.
+type ClientConfig struct {
+	Office      string       `json:"office"`
+	Timezone    string       `json:"timezone"`
+	Languages   []string     `json:"languages"`
+	DisplayLang string       `json:"display_lang"`
+	Lines       []queue.Line `json:"lines"`
+	Desks       []DeskConfig `json:"desks"`
+	ClosedDays  []string     `json:"closed_days"`
+	Privacy     struct {
+		Responsible string `json:"responsible"`
+		Contact     string `json:"contact"`
+	} `json:"privacy"`
+	// Printing tells the kiosk to expect a print outcome for each ticket
+	// (ticket.printed or ticket.print_failed) within PrintTimeoutSeconds.
+	Printing            bool `json:"printing"`
+	PrintTimeoutSeconds int  `json:"print_timeout_seconds"`
+}
+
+// DeskConfig is a desk as the display shows and says it.
+type DeskConfig struct {
+	Label  string `json:"label"`
+	Spoken string `json:"spoken,omitempty"`
 }
 
 // Handler returns the complete HTTP handler: every route, listed here in
@@ -40,6 +69,7 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /api/v1/config", s.handleConfig)
 	mux.HandleFunc("GET /api/v1/lines", s.handleLines)
 	mux.HandleFunc("POST /api/v1/tickets", s.handleDraw)
 	mux.HandleFunc("GET /api/v1/tickets/{id}", s.handleTicket)

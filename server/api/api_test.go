@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"wartemarke/server/api"
 	"wartemarke/server/queue"
@@ -383,5 +384,82 @@ func TestStaticUI(t *testing.T) {
 	}
 	if r := e.do(t, "GET", "/kiosk/missing.js", ""); r.status != 404 {
 		t.Errorf("missing file=%d", r.status)
+	}
+}
+
+// TestClosedLine draws before, during and after opening hours with an
+// injected clock.
+func TestClosedLine(t *testing.T) {
+	store, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	lines := queue.DefaultLines()
+	lines[0].Hours = []string{"wed 09:00-12:00"}
+	svc := queue.NewService(store, lines)
+	var now time.Time
+	svc.Now = func() time.Time { return now }
+	s := &api.Server{Svc: svc, Logger: slog.New(slog.DiscardHandler)}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	e := &env{srv: srv, store: store, print: &recordingPrinter{}}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+
+	now = time.Date(2026, 11, 25, 8, 30, 0, 0, berlin)
+	r := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`)
+	if r.status != 409 || r.errorCode(t) != "closed" {
+		t.Fatalf("before opening: %d %s", r.status, r.body)
+	}
+	if tk := e.draw(t, "jmd"); tk.Number != "J-001" {
+		t.Fatalf("a line without hours is always open: %+v", tk)
+	}
+	var states []queue.LineState
+	json.Unmarshal(e.do(t, "GET", "/api/v1/lines", "").body, &states)
+	if states[0].Open || states[0].NextOpen == nil || !states[0].NextOpen.Equal(time.Date(2026, 11, 25, 9, 0, 0, 0, berlin)) || !states[1].Open {
+		t.Fatalf("lines before opening: %+v", states)
+	}
+
+	now = time.Date(2026, 11, 25, 11, 59, 0, 0, berlin)
+	key := []string{"Idempotency-Key", "last-minute"}
+	first := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`, key...)
+	if first.status != 201 {
+		t.Fatalf("during opening: %d %s", first.status, first.body)
+	}
+	// The kiosk's retry of that draw arrives after closing: same ticket.
+	now = time.Date(2026, 11, 25, 12, 1, 0, 0, berlin)
+	again := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`, key...)
+	if again.status != 200 || again.ticket(t).ID != first.ticket(t).ID {
+		t.Fatalf("retry after closing: %d %s", again.status, again.body)
+	}
+	r = e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`, "Idempotency-Key", "too-late")
+	if r.status != 409 || r.errorCode(t) != "closed" {
+		t.Fatalf("new draw after closing: %d %s", r.status, r.body)
+	}
+	// Calling goes on after closing: the people inside are still served.
+	if r := e.do(t, "POST", "/api/v1/desks/A/next", `{"lines":["mbe"]}`); r.status != 200 {
+		t.Fatalf("next after closing: %d %s", r.status, r.body)
+	}
+}
+
+func TestClientConfig(t *testing.T) {
+	store, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := &api.Server{Svc: queue.NewService(store, queue.DefaultLines()), Logger: slog.New(slog.DiscardHandler),
+		Client: api.ClientConfig{Office: "Testamt", Languages: []string{"de", "ar"}, Desks: []api.DeskConfig{{Label: "Empore", Spoken: "zur Empore"}}}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/api/v1/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var got map[string]any
+	json.NewDecoder(res.Body).Decode(&got)
+	if got["office"] != "Testamt" || len(got["languages"].([]any)) != 2 || got["desks"].([]any)[0].(map[string]any)["spoken"] != "zur Empore" {
+		t.Fatalf("config=%v", got)
 	}
 }

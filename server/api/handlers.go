@@ -19,6 +19,10 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Client)
+}
+
 func (s *Server) handleLines(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.Svc.Snapshot(r.Context())
 	if err != nil {

@@ -63,6 +63,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	svc := queue.NewService(store, cfg.Lines)
 	svc.Location = loc
+	svc.ClosedDays = cfg.ClosedDays
 
 	transport, err := printer.Open(cfg.PrinterURL())
 	if err != nil {
@@ -77,7 +78,17 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
 	a.Slips = NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer"))
 	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger})
+	client := api.ClientConfig{
+		Office: cfg.Office, Timezone: cfg.Timezone, Languages: cfg.Languages, DisplayLang: cfg.DisplayLang,
+		Lines: cfg.Lines, ClosedDays: cfg.ClosedDays, Desks: []api.DeskConfig{},
+		Printing: a.Slips.Enabled(), PrintTimeoutSeconds: int(printTimeout / time.Second),
+	}
+	for _, d := range cfg.Desks {
+		client.Desks = append(client.Desks, api.DeskConfig{Label: d.Label, Spoken: d.Spoken})
+	}
+	client.Privacy.Responsible, client.Privacy.Contact = cfg.Privacy.Responsible, cfg.Privacy.Contact
 	srv := &api.Server{
+		Client:  client,
 		Svc:     svc,
 		Events:  a.Hub,
 		Printer: a.Slips,

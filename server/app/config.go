@@ -42,21 +42,57 @@ type Config struct {
 	AllowedOrigins []string `json:"allowed_origins"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
+	// ClosedDays are dates without consultation (YYYY-MM-DD).
+	ClosedDays []string `json:"closed_days"`
+	// Desks are the known desks/rooms: their label on the display and how
+	// the announcement says it.
+	Desks []Desk `json:"desks"`
+	// Languages are the kiosk's languages, in the order shown (BCP 47).
+	Languages []string `json:"languages"`
+	// DisplayLang is the language of the display's labels.
+	DisplayLang string `json:"display_lang"`
+	// Privacy is who is responsible for the data, shown on the kiosk.
+	Privacy Privacy `json:"privacy"`
 
 	// ConfigFile is where the settings above were read from ("" = none).
 	ConfigFile string `json:"-"`
 }
 
+// Desk is a counselling desk or room as the display shows and says it.
+type Desk struct {
+	Label string `json:"label"`
+	// Spoken is how the announcement says it ("bitte zur Empore");
+	// empty means the label is read as it is.
+	Spoken string `json:"spoken,omitempty"`
+}
+
+// Privacy names who is responsible for the data and how to reach them.
+type Privacy struct {
+	Responsible string `json:"responsible"`
+	Contact     string `json:"contact"`
+}
+
+// CoreLanguages are the kiosk's default languages, in their default order.
+var CoreLanguages = []string{"de", "en", "tr", "ro", "bg", "pl", "el", "it", "hr", "uk", "ar", "fa"}
+
 // DefaultConfig returns the built-in defaults: the Offenbach consultation
 // with its two lines, listening on :8080 with data in ./data.
 func DefaultConfig() Config {
 	return Config{
-		Addr:     ":8080",
-		Data:     "./data",
-		Office:   "Bürgerbüro Offenbach am Main",
-		Timezone: "Europe/Berlin",
-		Lines:    queue.DefaultLines(),
-		LogLevel: "info",
+		Addr:        ":8080",
+		Data:        "./data",
+		Office:      "Bürgerbüro Offenbach am Main",
+		Timezone:    "Europe/Berlin",
+		Lines:       queue.DefaultLines(),
+		LogLevel:    "info",
+		Languages:   append([]string(nil), CoreLanguages...),
+		DisplayLang: "de",
+		Privacy: Privacy{
+			Responsible: "Stadt Offenbach am Main – Bürgerbüro",
+			// Set the office's real contact in the config file; the
+			// kiosk says "ask at the counter" while it is empty.
+			Contact: "",
+		},
 	}
 }
 
@@ -166,6 +202,30 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("lines[%d].prefix", i), "%q is used twice", l.Prefix)
 		}
 		ids[l.ID], prefixes[l.Prefix] = true, true
+		if _, err := queue.ParseHours(l.Hours); err != nil {
+			bad(fmt.Sprintf("lines[%d].hours", i), "%v", err)
+		}
+	}
+	for i, d := range c.ClosedDays {
+		if err := queue.ParseDay(d); err != nil {
+			bad(fmt.Sprintf("closed_days[%d]", i), "%v", err)
+		}
+	}
+	for i, d := range c.Desks {
+		if _, err := queue.CleanDesk(d.Label); err != nil {
+			bad(fmt.Sprintf("desks[%d].label", i), "%v", err)
+		}
+	}
+	if len(c.Languages) == 0 {
+		bad("languages", "the kiosk needs at least one language")
+	}
+	for i, l := range c.Languages {
+		if _, err := queue.CleanLang(l); err != nil || l == "" {
+			bad(fmt.Sprintf("languages[%d]", i), "%q is not a language tag such as de or ar", l)
+		}
+	}
+	if _, err := queue.CleanLang(c.DisplayLang); err != nil {
+		bad("display_lang", "%q is not a language tag", c.DisplayLang)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

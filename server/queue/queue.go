@@ -37,6 +37,9 @@ type Line struct {
 	Prefix string `json:"prefix"`
 	// Ages says in words who the line is for ("27 und älter").
 	Ages string `json:"ages,omitempty"`
+	// Hours are the weekly opening periods, like "wed 09:00-12:00", in
+	// the office's time zone; none means always open.
+	Hours []string `json:"hours,omitempty"`
 }
 
 // DefaultLines are the two lines of the Offenbach consultation.
@@ -253,6 +256,10 @@ type DrawRequest struct {
 	IdemHash string
 	// IdemSince is the oldest key time still honoured.
 	IdemSince time.Time
+	// ReplayOnly asks only for the ticket of a known IdemKey: the store
+	// issues nothing and fails with NotFound when the key is unknown. The
+	// service uses it for retries that arrive after closing time.
+	ReplayOnly bool
 }
 
 // NextRequest asks a store to call the oldest waiting ticket of Lines at Desk.

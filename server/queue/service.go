@@ -20,6 +20,9 @@ type Service struct {
 	Location *time.Location
 	// Now is the clock; tests inject their own.
 	Now func() time.Time
+	// ClosedDays are dates (YYYY-MM-DD) without consultation: holidays,
+	// cancelled Wednesdays.
+	ClosedDays []string
 }
 
 // NewService returns a Service over store with the given lines, in the
@@ -65,15 +68,37 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 	if err != nil {
 		return Ticket{}, false, err
 	}
+	now := s.now()
+	if open, next := s.Opening(l, now); !open && idemKey == "" {
+		return Ticket{}, false, closedError(l, next, s.Location)
+	} else if !open {
+		// A retry of a draw made just before closing must still get its
+		// ticket: only a key the store does not know is refused.
+		t, replay, err := s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
+			IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
+		if err == nil && replay {
+			return t, true, nil
+		}
+		if err != nil && ErrorCode(err) != NotFound {
+			return Ticket{}, false, err
+		}
+		return Ticket{}, false, closedError(l, next, s.Location)
+	}
 	if len(idemKey) > 200 {
 		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
 	}
-	now := s.now()
 	return s.Store.Draw(ctx, DrawRequest{
 		Line: l, Lang: lang, Now: now, Day: s.Day(now),
 		ID: NewID(10), Token: NewID(20),
 		IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL),
 	})
+}
+
+func closedError(l Line, next time.Time, loc *time.Location) error {
+	if next.IsZero() {
+		return Errorf(Closed, "%s is closed", l.Name)
+	}
+	return Errorf(Closed, "%s is closed; it opens again %s", l.Name, next.In(loc).Format("Mon 02.01.2006 15:04"))
 }
 
 // Next calls the oldest waiting ticket of lines at desk.
@@ -146,15 +171,26 @@ type LineState struct {
 	Waiting     int    `json:"waiting"`
 	Called      int    `json:"called"`
 	RecentCalls []Call `json:"recent_calls"`
+	// Open tells whether the kiosk issues tickets for the line now;
+	// NextOpen, when it is closed, when it opens again.
+	Open     bool       `json:"open"`
+	NextOpen *time.Time `json:"next_open,omitempty"`
 }
 
 // LineStates folds a snapshot into per-line counts, in configured order.
 func (s *Service) LineStates(snap Snapshot) []LineState {
 	out := make([]LineState, len(s.Lines))
 	idx := make(map[string]int, len(s.Lines))
+	now := s.now()
 	for i, l := range s.Lines {
 		out[i] = LineState{Line: l, RecentCalls: []Call{}}
 		idx[l.ID] = i
+		open, next := s.Opening(l, now)
+		out[i].Open = open
+		if !next.IsZero() {
+			n := next.UTC()
+			out[i].NextOpen = &n
+		}
 	}
 	for _, t := range snap.Tickets {
 		i, ok := idx[t.Line]

@@ -306,6 +306,9 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 				return err
 			}
 		}
+		if r.ReplayOnly {
+			return queue.Errorf(queue.NotFound, "no draw with this Idempotency-Key")
+		}
 		var num int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) + 1 FROM tickets WHERE day = ? AND issued_line = ?`,
 			r.Day, r.Line.ID).Scan(&num); err != nil {

@@ -1084,6 +1084,27 @@ func testIdempotency(t *testing.T, open func(t *testing.T) queue.Store) {
 	})
 
 	// A key older than IdemSince is no longer honoured, with either body.
+	t.Run("ReplayOnly", func(t *testing.T) {
+		f := setup(t, open)
+		first, _, err := f.svc.Draw(t.Context(), "mbe", "de", "tap-1", "h1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := f.lastSeq(t)
+		now := f.now()
+		req := queue.DrawRequest{Line: queue.DefaultLines()[0], Lang: "de", Now: now, Day: f.day(),
+			ID: queue.NewID(10), Token: queue.NewID(20), IdemHash: "h1", IdemSince: now.Add(-time.Hour), ReplayOnly: true}
+		req.IdemKey = "tap-1"
+		got, replay, err := f.store.Draw(t.Context(), req)
+		if err != nil || !replay || got.ID != first.ID {
+			t.Fatalf("replay-only of a known key: %+v replay=%v err=%v", got, replay, err)
+		}
+		req.IdemKey = "tap-2"
+		_, _, err = f.store.Draw(t.Context(), req)
+		wantCode(t, err, queue.NotFound)
+		f.wantNoChange(t, seq)
+	})
+
 	t.Run("KeyExpires", func(t *testing.T) {
 		f := setup(t, open)
 		line, err := f.svc.Line("mbe")
