@@ -37,6 +37,12 @@ func statusOf(code queue.Code) int {
 		return http.StatusGone
 	case queue.Unavailable:
 		return http.StatusServiceUnavailable
+	case queue.Unauthorized:
+		return http.StatusUnauthorized
+	case queue.Forbidden:
+		return http.StatusForbidden
+	case queue.TooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

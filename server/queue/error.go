@@ -20,7 +20,13 @@ const (
 	Empty               Code = "empty"
 	Gone                Code = "gone"
 	Unavailable         Code = "unavailable"
-	Internal            Code = "internal"
+	// Unauthorized: no valid sign-in, session or device token.
+	Unauthorized Code = "unauthorized"
+	// Forbidden: signed in, but the role or device may not do this.
+	Forbidden Code = "forbidden"
+	// TooMany: slowed down (failed sign-ins, a kiosk drawing too fast).
+	TooMany  Code = "too_many"
+	Internal Code = "internal"
 )
 
 // Error is a domain error: a code and a message safe to show to users.

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"wartemarke/server/auth"
+	"wartemarke/server/auth/authtest"
 	"wartemarke/server/queue"
 	"wartemarke/server/queue/queuetest"
 	"wartemarke/server/sqlite"
@@ -103,4 +105,12 @@ func TestPruneEvents(t *testing.T) {
 	if tk.Place != 4 {
 		t.Fatalf("place after prune=%d, want 4", tk.Place)
 	}
+}
+
+func TestAuthConformance(t *testing.T) {
+	authtest.Run(t, func(t *testing.T) auth.Store {
+		s := MustOpen(t)
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }
