@@ -50,17 +50,8 @@ type Options struct {
 	DPI         int     // print head resolution; the QR code is aligned to its dots
 }
 
-// Renderer turns slips into PDF documents. It is safe for concurrent use.
-type Renderer struct {
-	opt           Options
-	regular, bold slipFont
-	berlin        *time.Location
-}
-
-// NewRenderer checks the options and prepares the embedded fonts once: they
-// are cut down to the runes a slip may print, so that each slip parses a
-// small font instead of the full 750 KB TrueType file.
-func NewRenderer(o Options) (*Renderer, error) {
+// withDefaults fills in zero fields and checks the result.
+func (o Options) withDefaults() (Options, error) {
 	if o.WidthMM == 0 {
 		o.WidthMM = DefaultWidthMM
 	}
@@ -72,11 +63,29 @@ func NewRenderer(o Options) (*Renderer, error) {
 	}
 	switch {
 	case o.WidthMM < 40 || o.WidthMM > 300:
-		return nil, fmt.Errorf("printer: paper width %g mm out of range 40–300", o.WidthMM)
+		return o, fmt.Errorf("printer: paper width %g mm out of range 40–300", o.WidthMM)
 	case o.PrintableMM < 40 || o.PrintableMM > o.WidthMM:
-		return nil, fmt.Errorf("printer: printable width %g mm must be 40 mm or more and at most the paper width %g mm", o.PrintableMM, o.WidthMM)
+		return o, fmt.Errorf("printer: printable width %g mm must be 40 mm or more and at most the paper width %g mm", o.PrintableMM, o.WidthMM)
 	case o.DPI < 72 || o.DPI > 1200:
-		return nil, fmt.Errorf("printer: %d dpi out of range 72–1200", o.DPI)
+		return o, fmt.Errorf("printer: %d dpi out of range 72–1200", o.DPI)
+	}
+	return o, nil
+}
+
+// Renderer turns slips into PDF documents. It is safe for concurrent use.
+type Renderer struct {
+	opt           Options
+	regular, bold slipFont
+	berlin        *time.Location
+}
+
+// NewRenderer checks the options and prepares the embedded fonts once: they
+// are cut down to the runes a slip may print, so that each slip parses a
+// small font instead of the full 750 KB TrueType file.
+func NewRenderer(o Options) (*Renderer, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"wartemarke/internal/testenv"
 )
 
 // toolPackages names the Debian package of each external tool the tests use.
@@ -29,15 +31,7 @@ var toolPackages = map[string]string{
 // skipped, except in CI (CI=true), where a missing tool is a failure.
 func needTool(tb testing.TB, name string) string {
 	tb.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("%s not found (Debian package %s); CI=true, so this is a failure, not a skip", name, toolPackages[name])
-	}
-	tb.Skipf("%s not found: install the Debian package %s to run this test", name, toolPackages[name])
-	return ""
+	return testenv.LookPath(tb, name, toolPackages[name])
 }
 
 // run runs a tool and returns its standard output.

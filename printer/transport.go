@@ -11,10 +11,15 @@ import (
 )
 
 // Transport delivers rendered slips to a printer (or somewhere standing in
-// for one).
+// for one). Transports that can ask their printer for its condition also
+// implement StatusReporter.
 type Transport interface {
-	// Print delivers one job. It returns when the transport has taken the
-	// job, or with an error saying why it could not.
+	// Print delivers one job. It returns when the slip has printed (IPP,
+	// ESC/POS: as far as the printer tells) or the transport has taken it
+	// (file), or with an error saying why not: for IPP and ESC/POS always a
+	// *PrintError whose Reasons tell paper out from cover open, offline or
+	// timeout. Print must return by ctx's deadline (give it one). Paper
+	// near end is no error: Status reports it as a warning.
 	Print(ctx context.Context, job Job) error
 	// String describes the transport for logs, without secrets.
 	String() string
@@ -27,13 +32,35 @@ type Job struct {
 	PDF      []byte // the slip from Renderer.Render
 }
 
-// Open returns the transport for a printer URL:
+// check reports a job that no transport can print.
+func (job Job) check() error {
+	if job.Number == "" || job.TicketID == "" {
+		return errors.New("printer: job needs a number and a ticket id")
+	}
+	if len(job.PDF) == 0 {
+		return fmt.Errorf("printer: job %s has no PDF", job.Number)
+	}
+	return nil
+}
+
+// Open returns the transport for a printer URL, for paper with the default
+// Options. See OpenWith.
+func Open(rawURL string) (Transport, error) { return OpenWith(rawURL, Options{}) }
+
+// OpenWith returns the transport for a printer URL:
 //
+//	ipp://host[:631]/path, ipps://…     an IPPTransport (IPP Everywhere printer or CUPS queue;
+//	                                    path defaults to /ipp/print)
+//	escpos://host[:9100]                an ESCPOSTransport over TCP
+//	escpos:///dev/usb/lp0               an ESCPOSTransport writing to a device file
 //	file:///abs/dir, file:relative/dir  a FileTransport writing PDFs into dir
 //	none, or empty                      a transport that discards every job
 //
-// ipp://, ipps:// and escpos:// printers are not supported yet.
-func Open(rawURL string) (Transport, error) {
+// o describes the paper as for NewRenderer (pass the renderer's Options):
+// IPP picks the printer's media of that width, ESC/POS rasterises slips to
+// the print head's dots. Transports check what they need here (ESC/POS
+// needs pdftoppm), so that a kiosk with a wrong setting fails at start.
+func OpenWith(rawURL string, o Options) (Transport, error) {
 	rawURL = strings.TrimSpace(rawURL)
 	if rawURL == "" || rawURL == "none" {
 		return Discard, nil
@@ -46,6 +73,10 @@ func Open(rawURL string) (Transport, error) {
 			err = ue.Err
 		}
 		return nil, fmt.Errorf("printer: invalid printer URL: %w", err)
+	}
+	o, err = o.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "file":
@@ -60,12 +91,14 @@ func Open(rawURL string) (Transport, error) {
 			return nil, fmt.Errorf("printer: file URL %q has no directory", rawURL)
 		}
 		return &FileTransport{Dir: filepath.Clean(dir)}, nil
-	case "ipp", "ipps", "escpos":
-		return nil, fmt.Errorf("printer: %s:// printers are not supported yet", u.Scheme)
+	case "ipp", "ipps":
+		return newIPP(u, o)
+	case "escpos":
+		return newESCPOS(u, o)
 	case "":
-		return nil, fmt.Errorf("printer: printer URL %q has no scheme; want file:DIR or none", u.Redacted())
+		return nil, fmt.Errorf("printer: printer URL %q has no scheme; want ipp://, ipps://, escpos://, file: or none", u.Redacted())
 	default:
-		return nil, fmt.Errorf("printer: unknown printer URL scheme %q in %q; want file:DIR or none", u.Scheme, u.Redacted())
+		return nil, fmt.Errorf("printer: unknown printer URL scheme %q in %q; want ipp://, ipps://, escpos://, file: or none", u.Scheme, u.Redacted())
 	}
 }
 
@@ -93,11 +126,8 @@ func (t *FileTransport) Print(ctx context.Context, job Job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if job.Number == "" || job.TicketID == "" {
-		return errors.New("printer: job needs a number and a ticket id")
-	}
-	if len(job.PDF) == 0 {
-		return fmt.Errorf("printer: job %s has no PDF", job.Number)
+	if err := job.check(); err != nil {
+		return err
 	}
 	name := safeName(job.Number) + "_" + safeName(job.TicketID) + ".pdf"
 	if err := t.write(name, job.PDF); err != nil {

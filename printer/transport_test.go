@@ -12,6 +12,7 @@ import (
 func TestOpen(t *testing.T) {
 	for _, tc := range []struct {
 		url     string
+		want    string // String() of an IPP or ESC/POS transport
 		wantDir string // for a FileTransport
 		none    bool   // want Discard
 		wantErr string
@@ -26,9 +27,18 @@ func TestOpen(t *testing.T) {
 		{url: "file:./out/slips", wantDir: "out/slips"},
 		{url: "file://printserver/slips", wantErr: "printserver"},
 		{url: "file:", wantErr: "no directory"},
-		{url: "ipp://localhost:631/printers/kiosk", wantErr: "not supported yet"},
-		{url: "ipps://printer.local/ipp/print", wantErr: "not supported yet"},
-		{url: "escpos://192.0.2.10:9100", wantErr: "not supported yet"},
+		{url: "ipp://localhost:631/printers/kiosk", want: "ipp://localhost:631/printers/kiosk"},
+		{url: "ipp://printer.local", want: "ipp://printer.local:631/ipp/print"},
+		{url: "IPP://[fe80::1%25eth0]:8631/ipp/print", want: "ipp://[fe80::1%25eth0]:8631/ipp/print"},
+		{url: "ipps://printer.local/ipp/print", want: "ipps://printer.local:631/ipp/print"},
+		{url: "ipp://kiosk:geheim@printserver/printers/kiosk", want: "ipp://printserver:631/printers/kiosk"},
+		{url: "ipp:///ipp/print", wantErr: "no host"},
+		{url: "ipp://printer.local/ipp/print?waitjob=false", wantErr: "query"},
+		{url: "escpos://192.0.2.10:9100", want: "escpos://192.0.2.10:9100"},
+		{url: "escpos://192.0.2.10", want: "escpos://192.0.2.10:9100"},
+		{url: "escpos:///dev/usb/lp0", want: "escpos:///dev/usb/lp0"},
+		{url: "escpos://192.0.2.10/dev/usb/lp0", wantErr: "both a host and a path"},
+		{url: "escpos:", wantErr: "no host or device"},
 		{url: "ftp://example.org/slips", wantErr: `"ftp"`},
 		{url: "lpt1", wantErr: "no scheme"},
 	} {
@@ -42,6 +52,12 @@ func TestOpen(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatalf("Open(%q): %v", tc.url, err)
+			}
+			if tc.want != "" {
+				if got := tr.String(); got != tc.want {
+					t.Fatalf("Open(%q).String() = %q, want %q", tc.url, got, tc.want)
+				}
+				return
 			}
 			if tc.none {
 				if tr != Discard {
