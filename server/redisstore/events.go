@@ -1,0 +1,152 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"wartemarke/server/queue"
+)
+
+// streamSeq reads the seq out of a stream entry ID "<seq>-0".
+func streamSeq(id string) (int64, error) {
+	ms, _, _ := strings.Cut(id, "-")
+	return strconv.ParseInt(ms, 10, 64)
+}
+
+// decodeEvent reads one stream entry.
+func decodeEvent(m redis.XMessage) (queue.Event, error) {
+	seq, err := streamSeq(m.ID)
+	if err != nil {
+		return queue.Event{}, fmt.Errorf("event ID %q: %w", m.ID, err)
+	}
+	f := make(map[string]string, len(m.Values))
+	for k, v := range m.Values {
+		s, ok := v.(string)
+		if !ok {
+			return queue.Event{}, fmt.Errorf("event %d: field %s is %T", seq, k, v)
+		}
+		f[k] = s
+	}
+	at, err := strconv.ParseInt(f["at"], 10, 64)
+	if err != nil {
+		return queue.Event{}, fmt.Errorf("event %d: at=%q: %w", seq, f["at"], err)
+	}
+	typ := queue.EventType(f["type"])
+	delete(f, "type")
+	delete(f, "at")
+	t, err := decodeTicket(f)
+	if err != nil {
+		return queue.Event{}, fmt.Errorf("event %d: %w", seq, err)
+	}
+	return queue.Event{Seq: seq, Type: typ, At: time.UnixMilli(at).UTC(), Ticket: t}, nil
+}
+
+// EventsAfter returns up to limit events with seq > after. It fails with
+// Gone when the stream was trimmed past after.
+func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var last *redis.StringCmd
+	var first, page *redis.XMessageSliceCmd
+	// MULTI/EXEC: the seq, the oldest kept entry and the page are one view.
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		last = p.Get(ctx, s.k.seq())
+		first = p.XRangeN(ctx, s.k.events(), "-", "+", 1)
+		page = p.XRangeN(ctx, s.k.events(), strconv.FormatInt(max(after+1, 0), 10)+"-0", "+", int64(limit))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.fail(ctx, err)
+	}
+	lastSeq, err := seqOf(last)
+	if err == nil {
+		err = errors.Join(first.Err(), page.Err())
+	}
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if after < lastSeq {
+		oldest := int64(0)
+		if msgs := first.Val(); len(msgs) > 0 {
+			if oldest, err = streamSeq(msgs[0].ID); err != nil {
+				return nil, err
+			}
+		}
+		if oldest == 0 || after+1 < oldest {
+			return nil, queue.Errorf(queue.Gone, "events after %d are no longer kept", after)
+		}
+	}
+	msgs := page.Val()
+	out := make([]queue.Event, 0, len(msgs))
+	for _, m := range msgs {
+		ev, err := decodeEvent(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// seqOf reads the seq counter from a GET; a missing counter is 0.
+func seqOf(c *redis.StringCmd) (int64, error) {
+	v, err := c.Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// LastSeq returns the seq of the newest event.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	seq, err := seqOf(s.rdb.Get(ctx, s.k.seq()))
+	if err != nil {
+		return 0, s.fail(ctx, err)
+	}
+	return seq, nil
+}
+
+// WaitEvents returns when an event after `after` exists or ctx ends. It
+// blocks in XREAD on the stream, so an event added by any instance wakes
+// it at once; each XREAD blocks at most waitBlock, after which it looks at
+// ctx again.
+func (s *Store) WaitEvents(ctx context.Context, after int64) error {
+	from := strconv.FormatInt(max(after, 0), 10) + "-0"
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		block := waitBlock
+		if dl, ok := ctx.Deadline(); ok {
+			// End the XREAD just before the deadline, so Redis answers
+			// "nothing yet" instead of the connection timing out.
+			left := time.Until(dl) - 5*time.Millisecond
+			if left < time.Millisecond {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			block = min(block, left)
+		}
+		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{s.k.events(), from}, Count: 1, Block: block}).Result()
+		switch {
+		case err == nil && len(res) > 0 && len(res[0].Messages) > 0:
+			return nil
+		case err == nil || errors.Is(err, redis.Nil):
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			return s.fail(ctx, err)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package redisstore
+
+import "regexp"
+
+// keys names every Redis key of one site. All of them start with
+// "wm:{site}:", so the hash tag {site} puts a whole site into one slot of a
+// Redis Cluster: every script and transaction touches one slot only.
+type keys struct {
+	// base is "wm:{site}:"; the scripts build ticket keys from it.
+	base string
+}
+
+func newKeys(site string) keys { return keys{base: "wm:{" + site + "}:"} }
+
+// seq is the counter of the event log: the seq of the newest event.
+func (k keys) seq() string { return k.base + "seq" }
+
+// events is the stream of events; entry IDs are "<seq>-0".
+func (k keys) events() string { return k.base + "events" }
+
+// openDays is a sorted set (all scores 0, ordered by name) of the service
+// days that may still have open tickets: the daily expiry looks here.
+func (k keys) openDays() string { return k.base + "opendays" }
+
+// ticket is the hash holding one ticket.
+func (k keys) ticket(id string) string { return k.base + "ticket:" + id }
+
+// number is the counter of a line's numbers on a day.
+func (k keys) number(day, line string) string { return k.base + "num:" + day + ":" + line }
+
+// open is the sorted set of a day's waiting and called tickets by place.
+func (k keys) open(day string) string { return k.base + "open:" + day }
+
+// waiting is the sorted set of a line's waiting tickets of a day by place.
+func (k keys) waiting(day, line string) string { return k.base + "waiting:" + day + ":" + line }
+
+// called is the sorted set of the tickets called at a desk on a day by
+// place (one at most, as Next finishes the desk's call first).
+func (k keys) called(day, desk string) string { return k.base + "called:" + day + ":" + desk }
+
+// calls is the sorted set of a day's tickets that have been called, by the
+// time of their latest call: the display's recent calls.
+func (k keys) calls(day string) string { return k.base + "calls:" + day }
+
+// idem is the hash of one Idempotency-Key: body hash, ticket id, time.
+func (k keys) idem(key string) string { return k.base + "idem:" + key }
+
+// siteRE is what a site name may be: it sits inside the hash tag, so it
+// must not hold braces, and a colon would blur the key layout.
+var siteRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidSite reports whether name can name a site.
+func ValidSite(name string) bool { return siteRE.MatchString(name) }

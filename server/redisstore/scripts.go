@@ -1,0 +1,176 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts know no lifecycle rule. They number a draw, keep the
+// indexes that follow from a ticket's stored fields, and append events;
+// every decision about a ticket is made in Go by the domain (queue.Apply,
+// queue.CallTicket, queue.Expire, queue.SetPrint) before a script runs.
+
+// prelude holds the helpers that the scripts share.
+const prelude = `
+-- index_fields reads the fields of the ticket at tkey that decide its
+-- indexes; a missing ticket gives a table of false values.
+local function index_fields(tkey)
+  local v = redis.call('HMGET', tkey, 'status', 'day', 'line', 'desk', 'place', 'called_at')
+  return {status = v[1], day = v[2], line = v[3], desk = v[4], place = v[5], called_at = v[6]}
+end
+
+-- memberships lists the sorted sets a ticket with fields t belongs to, as
+-- key -> score.
+local function memberships(base, t)
+  local m = {}
+  if not t.status then return m end
+  if t.status == 'waiting' or t.status == 'called' then
+    m[base .. 'open:' .. t.day] = t.place
+  end
+  if t.status == 'waiting' then
+    m[base .. 'waiting:' .. t.day .. ':' .. t.line] = t.place
+  end
+  if t.status == 'called' then
+    m[base .. 'called:' .. t.day .. ':' .. t.desk] = t.place
+  end
+  if t.called_at and t.called_at ~= '' then
+    m[base .. 'calls:' .. t.day] = t.called_at
+  end
+  return m
+end
+
+-- reindex moves ticket id from the sorted sets of its old fields to those
+-- of its new ones, touching only the sets that change.
+local function reindex(base, id, before, after)
+  local old, new = memberships(base, before), memberships(base, after)
+  for k in pairs(old) do
+    if new[k] == nil then redis.call('ZREM', k, id) end
+  end
+  for k, score in pairs(new) do
+    if old[k] ~= score then redis.call('ZADD', k, score, id) end
+  end
+  if after.status == 'waiting' or after.status == 'called' then
+    redis.call('ZADD', base .. 'opendays', 0, after.day)
+  end
+end
+
+-- append adds the event with this seq to the stream, under the ID
+-- "<seq>-0", holding the ticket's fields as stored, less its token.
+local function append(base, maxlen, seq, typ, at, tkey)
+  local f = redis.call('HGETALL', tkey)
+  local args = {'XADD', base .. 'events', 'MAXLEN', '~', maxlen, seq .. '-0', 'type', typ, 'at', at}
+  for i = 1, #f, 2 do
+    if f[i] ~= 'token' then
+      args[#args + 1] = f[i]
+      args[#args + 1] = f[i + 1]
+    end
+  end
+  redis.call(unpack(args))
+end
+
+-- ahead counts the tickets waiting before the ticket at tkey in its line,
+-- or gives -1 when it does not wait.
+local function ahead(base, tkey)
+  local t = index_fields(tkey)
+  if t.status ~= 'waiting' then return -1 end
+  return redis.call('ZCOUNT', base .. 'waiting:' .. t.day .. ':' .. t.line, '-inf', '(' .. t.place)
+end
+`
+
+// drawScript issues a ticket in one step: idempotency, number, seq, the
+// ticket, its indexes and its event.
+//
+// KEYS: 1 seq, 2 opendays, 3 the line's number counter for the day,
+// 4 the new ticket, 5 the Idempotency-Key (only when there is one).
+// ARGV: 1 base, 2 maxlen, 3 day, 4 now (ms), 5 body hash, 6 oldest key
+// time honoured (ms), 7 key TTL (ms), 8 counter TTL (ms), 9 replay only
+// (1/0), 10 event type, 11 ticket id, 12… the new ticket's fields but num
+// and place.
+//
+// It answers {"stale"} while open tickets of earlier days wait to be
+// expired (the caller expires them and runs it again), {"mismatch"},
+// {"unknown"} (replay only, key not known), {"replay", fields, ahead} or
+// {"ok", num, place, ahead}.
+var drawScript = redis.NewScript(prelude + `
+local base, maxlen, day = ARGV[1], ARGV[2], ARGV[3]
+if #redis.call('ZRANGEBYLEX', KEYS[2], '-', '(' .. day, 'LIMIT', 0, 1) > 0 then
+  return {'stale'}
+end
+if KEYS[5] then
+  local h = redis.call('HMGET', KEYS[5], 'hash', 'ticket', 'at')
+  if h[1] and tonumber(h[3]) >= tonumber(ARGV[6]) then
+    if h[1] ~= ARGV[5] then return {'mismatch'} end
+    local tkey = base .. 'ticket:' .. h[2]
+    return {'replay', redis.call('HGETALL', tkey), ahead(base, tkey)}
+  end
+end
+if ARGV[9] == '1' then return {'unknown'} end
+local num = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[8])
+local seq = redis.call('INCR', KEYS[1])
+local f = {'HSET', KEYS[4], 'num', num, 'place', seq}
+for i = 12, #ARGV do f[#f + 1] = ARGV[i] end
+redis.call(unpack(f))
+reindex(base, ARGV[11], {}, index_fields(KEYS[4]))
+append(base, maxlen, seq, ARGV[10], ARGV[4], KEYS[4])
+if KEYS[5] then
+  redis.call('HSET', KEYS[5], 'hash', ARGV[5], 'ticket', ARGV[11], 'at', ARGV[4])
+  redis.call('PEXPIRE', KEYS[5], ARGV[7])
+end
+return {'ok', num, seq, ahead(base, KEYS[4])}
+`)
+
+// commitScript writes changes that Go has decided, inside MULTI/EXEC after
+// the reads they rest on were WATCHed: for each change the ticket's new
+// fields, its indexes and one event. It answers each changed ticket's
+// ahead (-1 when it does not wait).
+//
+// KEYS: 1 seq, 2 opendays.
+// ARGV: 1 base, 2 maxlen, 3 number of changes; per change: id, event type,
+// at (ms), number of field pairs, the pairs; then the days to drop from
+// opendays once they hold no open ticket.
+var commitScript = redis.NewScript(prelude + `
+local base, maxlen = ARGV[1], ARGV[2]
+local i, out = 4, {}
+for _ = 1, tonumber(ARGV[3]) do
+  local id, typ, at, m = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local tkey = base .. 'ticket:' .. id
+  local before = index_fields(tkey)
+  local f = {'HSET', tkey}
+  for j = i, i + 2 * m - 1 do f[#f + 1] = ARGV[j] end
+  i = i + 2 * m
+  redis.call(unpack(f))
+  reindex(base, id, before, index_fields(tkey))
+  append(base, maxlen, redis.call('INCR', KEYS[1]), typ, at, tkey)
+  out[#out + 1] = ahead(base, tkey)
+end
+for j = i, #ARGV do
+  if redis.call('ZCARD', base .. 'open:' .. ARGV[j]) == 0 then
+    redis.call('ZREM', KEYS[2], ARGV[j])
+  end
+end
+return out
+`)
+
+// ticketScript reads one ticket and its ahead in one consistent step.
+// KEYS: 1 the ticket. ARGV: 1 base. It answers {} or {fields, ahead}.
+var ticketScript = redis.NewScript("#!lua flags=no-writes\n" + prelude + `
+local f = redis.call('HGETALL', KEYS[1])
+if #f == 0 then return {} end
+return {f, ahead(ARGV[1], KEYS[1])}
+`)
+
+// snapshotScript reads a day's state as of one seq.
+// KEYS: 1 seq, 2 open:<day>, 3 calls:<day>. ARGV: 1 base, 2 how many
+// calls to read. It answers {seq, open tickets' fields in place order,
+// recent calls as {line, prefix, num, desk, called_at, place}, newest
+// first}.
+var snapshotScript = redis.NewScript("#!lua flags=no-writes\n" + `
+local base = ARGV[1]
+local open, calls = {}, {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  open[#open + 1] = redis.call('HGETALL', base .. 'ticket:' .. id)
+end
+for _, id in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) do
+  calls[#calls + 1] = redis.call('HMGET', base .. 'ticket:' .. id, 'line', 'prefix', 'num', 'desk', 'called_at', 'place')
+end
+return {redis.call('GET', KEYS[1]) or '0', open, calls}
+`)
