@@ -3,6 +3,7 @@ package printer
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -129,7 +130,9 @@ func connReasons(err error) []string {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
 		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ENODEV),
-		errors.Is(err, syscall.ENXIO), errors.Is(err, os.ErrNotExist):
+		errors.Is(err, syscall.ENXIO), errors.Is(err, os.ErrNotExist),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// Refused, unreachable, unplugged, or hung up on us.
 		r = append(r, ReasonOffline)
 	case errors.As(err, &oe) && oe.Op == "dial":
 		// A dial that timed out or found no host: nobody answers there.
