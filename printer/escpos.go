@@ -39,7 +39,8 @@ const NoStatusDetail = "this connection reports no status"
 // ESCPOSTransport prints slips as raster images in raw ESC/POS, over TCP
 // (port 9100) or into a device file such as /dev/usb/lp0. Over TCP it asks
 // the printer for its status before each slip (a slip is not sent to a
-// printer without paper) and after it.
+// printer without paper) and after it. It is safe for concurrent use: one
+// conversation with the printer at a time.
 type ESCPOSTransport struct {
 	addr   string // host:port, for TCP
 	device string // device file path, when not TCP

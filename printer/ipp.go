@@ -43,6 +43,7 @@ const printerStopped = 5
 
 // IPPTransport prints slips as PDF to an IPP Everywhere printer or a CUPS
 // queue, and follows each job until it completes or the deadline passes.
+// It is safe for concurrent use.
 type IPPTransport struct {
 	printerURI string        // ipp://host:port/path, as the printer knows itself
 	endpoint   string        // the same as http(s)://, where requests are POSTed
@@ -134,8 +135,10 @@ func (t *IPPTransport) Print(ctx context.Context, job Job) error {
 
 	tick := time.NewTicker(ippPollInterval)
 	defer tick.Stop()
+	var pollErr error // the last poll's failure, if the printer stopped answering
 	for {
 		state, jobReasons, msg, err := t.jobState(ctx, jobID)
+		pollErr = err
 		if err == nil {
 			seen = dedup(append(seen, jobReasons...))
 			if pa, err := t.printerAttributes(ctx, "printer-state", "printer-state-reasons", "printer-state-message"); err == nil {
@@ -159,8 +162,12 @@ func (t *IPPTransport) Print(ctx context.Context, job Job) error {
 		select {
 		case <-ctx.Done():
 			t.cancelJob(ctx, jobID)
+			reasons := orderReasons(seen)
+			if pollErr != nil && !errors.Is(pollErr, ctx.Err()) {
+				reasons = append(reasons, connReasons(pollErr)...) // e.g. offline since the job was sent
+			}
 			return printError(fmt.Errorf("job %d not printed in time: %w", jobID, ctx.Err()),
-				append(orderReasons(seen), ReasonTimeout)...)
+				append(reasons, ReasonTimeout)...)
 		case <-tick.C:
 		}
 	}
