@@ -21,12 +21,19 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 && app.Commands[args[0]] {
+		return app.RunCommand(args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	}
 	cfg, err := app.Parse(args, os.Getenv, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wartemarke:", err)
 		return 2
 	}
 	logger := app.NewLogger(os.Stderr, cfg.LogLevel)
+	// Listen for signals before anything starts, so a stop request that
+	// arrives during start-up is a graceful one too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	a, err := app.New(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wartemarke:", err)
@@ -37,15 +44,17 @@ func run(args []string) int {
 		a.Close(context.Background())
 		return 1
 	}
+	if err := a.Bootstrap(context.Background(), os.Stdout); err != nil {
+		logger.Error("first-start setup", "err", err)
+	}
 	a.PrintWelcome(os.Stdout)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	<-ctx.Done()
 	stop()
 	logger.Info("shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := a.Close(ctx); err != nil {
+	if err := a.Close(cctx); err != nil {
 		logger.Error("shutdown", "err", err)
 		return 1
 	}

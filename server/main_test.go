@@ -95,9 +95,29 @@ type drawn struct {
 	key    string
 }
 
-func draw(url, line, key string) (drawn, int, error) {
+// kioskToken adds a paired kiosk to the data folder with the admin command
+// (as an operator would, also while the service runs) and returns its token.
+func kioskToken(tb testing.TB, dir string) string {
+	tb.Helper()
+	bin, err := buildServer()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := exec.Command(bin, "device", "add", "--kind", "kiosk", "--name", "Test", "--token", "--data", dir).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("device add: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`token: (\S+)`).FindSubmatch(out)
+	if m == nil {
+		tb.Fatalf("device add printed no token:\n%s", out)
+	}
+	return string(m[1])
+}
+
+func draw(url, token, line, key string) (drawn, int, error) {
 	req, _ := http.NewRequest("POST", url+"/api/v1/tickets", strings.NewReader(`{"line":"`+line+`"}`))
 	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return drawn{}, 0, err
@@ -124,7 +144,8 @@ func TestCrashDurability(t *testing.T) {
 		t.Skip("builds and kills the real binary")
 	}
 	dir := t.TempDir()
-	p := startServer(t, dir)
+	token := kioskToken(t, dir)
+	p := startServer(t, dir, "--draw-rate", "1000000")
 	const workers = 4
 	var (
 		mu  sync.Mutex
@@ -141,7 +162,7 @@ func TestCrashDurability(t *testing.T) {
 					return
 				default:
 				}
-				d, status, err := draw(p.url, line, fmt.Sprintf("w%d-%d", w, i))
+				d, status, err := draw(p.url, token, line, fmt.Sprintf("w%d-%d", w, i))
 				if err != nil {
 					return // the server died mid-request: that draw was never confirmed
 				}
@@ -176,7 +197,8 @@ func TestCrashDurability(t *testing.T) {
 		t.Fatalf("only %d draws confirmed before the kill", len(got))
 	}
 
-	p = startServer(t, dir)
+	p = startServer(t, dir, "--draw-rate", "1000000")
+	staff := staffToken(t, p.url, dir)
 	maxNum := map[string]int{}
 	seen := map[string]bool{}
 	for _, d := range got {
@@ -185,7 +207,9 @@ func TestCrashDurability(t *testing.T) {
 		}
 		seen[d.Number] = true
 		maxNum[d.Line] = max(maxNum[d.Line], numberOf(d.Number))
-		res, err := http.Get(p.url + "/api/v1/tickets/" + d.ID)
+		req, _ := http.NewRequest("GET", p.url+"/api/v1/tickets/"+d.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+staff)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,12 +222,12 @@ func TestCrashDurability(t *testing.T) {
 	}
 	// The idempotency keys survived too: a retried draw returns its ticket.
 	first := got[0]
-	again, status, err := draw(p.url, first.Line, first.key)
+	again, status, err := draw(p.url, token, first.Line, first.key)
 	if err != nil || status != http.StatusOK || again.ID != first.ID {
 		t.Fatalf("retry of %s after the crash: status %d, %+v, %v", first.key, status, again, err)
 	}
 	for _, line := range []string{"mbe", "jmd"} {
-		d, status, err := draw(p.url, line, "after-"+line)
+		d, status, err := draw(p.url, token, line, "after-"+line)
 		if err != nil || status != http.StatusCreated {
 			t.Fatalf("draw after restart: %d %v", status, err)
 		}
@@ -215,6 +239,71 @@ func TestCrashDurability(t *testing.T) {
 		}
 	}
 	t.Logf("%d draws confirmed before SIGKILL, all present after restart", len(got))
+}
+
+// staffToken adds a counsellor with the admin command and signs in.
+func staffToken(tb testing.TB, url, dir string) string {
+	tb.Helper()
+	bin, _ := buildServer()
+	cmd := exec.Command(bin, "user", "add", "--name", "berater", "--role", "counsellor", "--data", dir)
+	cmd.Stdin = strings.NewReader("a long test password\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("user add: %v\n%s", err, out)
+	}
+	res, err := http.Post(url+"/api/v1/session", "application/json", strings.NewReader(`{"name":"berater","password":"a long test password"}`))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	var s struct{ Token string }
+	json.NewDecoder(res.Body).Decode(&s)
+	if res.StatusCode != 200 || s.Token == "" {
+		tb.Fatalf("sign in: %d", res.StatusCode)
+	}
+	return s.Token
+}
+
+// TestFirstStart checks that a first start creates an admin with a
+// generated password and prints pairing links that work.
+func TestFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	bin, err := buildServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data", dir, "--printer", "none", "--log-level", "warn")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var text strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		text.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Stop with Ctrl+C") {
+			break
+		}
+	}
+	got := text.String()
+	pw := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(got)
+	links := regexp.MustCompile(`(http://\S+/pair\?code=\S+)`).FindAllStringSubmatch(got, -1)
+	base := kioskURL.FindStringSubmatch(got)
+	if pw == nil || len(links) != 2 || base == nil {
+		t.Fatalf("first start printed:\n%s", got)
+	}
+	res, err := http.Post(base[1]+"/api/v1/session", "application/json", strings.NewReader(`{"name":"admin","password":"`+pw[1]+`"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign in with the printed password: %v %v", res, err)
+	}
+	res.Body.Close()
+	// Pairing through the printed link's code, as the kiosk's browser would.
+	code := links[0][1][strings.Index(links[0][1], "code=")+5:]
+	res, err = http.Post(base[1]+"/api/v1/pair", "application/json", strings.NewReader(`{"code":"`+code+`"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("pair with the printed link: %v %v", res, err)
+	}
+	res.Body.Close()
 }
 
 // TestGracefulShutdown checks that SIGTERM ends the service with exit 0.

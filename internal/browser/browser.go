@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"wartemarke/internal/testenv"
@@ -55,10 +56,16 @@ func New(tb testing.TB) *Browser {
 	return &Browser{ctx: ctx}
 }
 
-// Tab opens a new tab with a viewport of w×h CSS pixels at url.
-func (b *Browser) Tab(tb testing.TB, url string, w, h int64) *Tab {
+// Cookie is a cookie a tab holds before it opens its page: how a test
+// pairs a kiosk or signs a counsellor in.
+type Cookie struct{ Name, Value string }
+
+// Tab opens a new tab with a viewport of w×h CSS pixels at url. Each tab
+// is its own browser context (like a separate device): cookies are not
+// shared between tabs.
+func (b *Browser) Tab(tb testing.TB, url string, w, h int64, cookies ...Cookie) *Tab {
 	tb.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	tb.Cleanup(cancel)
 	// The first run on a context opens its tab and ties the tab's life to
 	// that run's context: open it here, without a step timeout.
@@ -66,6 +73,14 @@ func (b *Browser) Tab(tb testing.TB, url string, w, h int64) *Tab {
 		tb.Fatalf("open tab: %v", err)
 	}
 	t := &Tab{ctx: ctx, tb: tb}
+	httpOnly := true
+	for _, c := range cookies {
+		if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
+			Name: c.Name, Value: c.Value, URL: url, Path: "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteStrict,
+		}); err != nil {
+			tb.Fatalf("set cookie %s: %v", c.Name, err)
+		}
+	}
 	t.Do(chromedp.EmulateViewport(w, h), chromedp.Navigate(url))
 	return t
 }

@@ -4,12 +4,15 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
+	"wartemarke/server/auth"
 	"wartemarke/server/queue"
 )
 
@@ -36,6 +39,30 @@ type Server struct {
 	// Client is what the web UIs need to know of the configuration,
 	// served at GET /api/v1/config.
 	Client ClientConfig
+	// Auth checks sign-ins, sessions and devices.
+	Auth *auth.Service
+	// TagConn marks a request's context with who makes it, so the hub can
+	// close that principal's websockets later (see ConnTag).
+	TagConn func(ctx context.Context, tag string) context.Context
+	// CloseConns closes the live connections whose tag has the field word
+	// ("device:ID", "user:NAME", "session:HASH").
+	CloseConns func(word string)
+	// Connected counts the live connections whose tag has the field word.
+	Connected func(word string) int
+	// PublicURL is the base of pairing links; empty means the request's.
+	PublicURL string
+	// SecureCookies marks cookies Secure also when TLS ends at a proxy.
+	SecureCookies bool
+	// TrustedOrigins may send cookie-authenticated changes besides the
+	// page's own origin.
+	TrustedOrigins []string
+	// DrawRate is how many tickets one kiosk may draw a minute.
+	DrawRate float64
+
+	signIns, pairings failLimiter
+	draws             bucket
+	seenMu            sync.Mutex
+	seenAt            map[string]time.Time
 }
 
 // ClientConfig is the public part of the configuration that the kiosk,
@@ -64,19 +91,60 @@ type DeskConfig struct {
 	Spoken string `json:"spoken,omitempty"`
 }
 
-// Handler returns the complete HTTP handler: every route, listed here in
-// one place, wrapped in the common middleware.
+// Route is one API route with who may call it.
+type Route struct {
+	Pattern string
+	Policy  Policy
+	handler http.HandlerFunc
+}
+
+// Routes lists every API route in one place, each with its policy.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{"GET /healthz", Public, s.handleHealth},
+		{"GET /api/v1/config", Public, s.handleConfig},
+		{"GET /api/v1/lines", Public, s.handleLines},
+		{"POST /api/v1/session", Public, s.handleSignIn},
+		{"POST /api/v1/pair", Public, s.handlePair},
+
+		{"POST /api/v1/tickets", KioskOnly, s.handleDraw},
+		{"GET /api/v1/events", Listener, s.handleEvents},
+		{"GET /api/v1/session", Listener, s.handleWhoami},
+
+		{"DELETE /api/v1/session", Staff, s.handleSignOut},
+		{"GET /api/v1/tickets/{id}", Staff, s.handleTicket},
+		{"POST /api/v1/tickets/{id}/{action}", Staff, s.handleAction},
+		{"POST /api/v1/desks/{desk}/next", Staff, s.handleNext},
+
+		{"GET /api/v1/devices", AdminOnly, s.handleDevices},
+		{"POST /api/v1/devices", AdminOnly, s.handleAddDevice},
+		{"POST /api/v1/devices/{id}/pair-code", AdminOnly, s.handleNewPairCode},
+		{"DELETE /api/v1/devices/{id}", AdminOnly, s.handleRevokeDevice},
+		{"GET /api/v1/users", AdminOnly, s.handleUsers},
+		{"POST /api/v1/users", AdminOnly, s.handleAddUser},
+		{"DELETE /api/v1/users/{name}", AdminOnly, s.handleDeleteUser},
+
+		{"GET /pair", Public, s.handlePairPage},
+		{"POST /pair", Public, s.handlePairForm},
+		{"GET /signin", Public, s.handleSignInPage},
+		{"POST /signin", Public, s.handleSignInForm},
+	}
+}
+
+// Handler returns the complete HTTP handler: every route wrapped in its
+// policy check, the static pages, and the common middleware.
 func (s *Server) Handler() http.Handler {
+	s.signIns = failLimiter{Max: 5, Window: 15 * time.Minute}
+	s.pairings = failLimiter{Max: 10, Window: 15 * time.Minute}
+	rate := s.DrawRate
+	if rate <= 0 {
+		rate = DefaultDrawRate
+	}
+	s.draws = bucket{Rate: rate, Burst: max(5, rate/4)}
+
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.handleHealth)
-	mux.HandleFunc("GET /api/v1/config", s.handleConfig)
-	mux.HandleFunc("GET /api/v1/lines", s.handleLines)
-	mux.HandleFunc("POST /api/v1/tickets", s.handleDraw)
-	mux.HandleFunc("GET /api/v1/tickets/{id}", s.handleTicket)
-	mux.HandleFunc("POST /api/v1/tickets/{id}/{action}", s.handleAction)
-	mux.HandleFunc("POST /api/v1/desks/{desk}/next", s.handleNext)
-	if s.Events != nil {
-		mux.Handle("GET /api/v1/events", s.Events)
+	for _, rt := range s.Routes() {
+		mux.HandleFunc(rt.Pattern, s.guard(rt.Policy, rt.handler))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, errNoRoute)
@@ -85,7 +153,31 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/kiosk", http.StatusFound)
 	})
-	return s.recoverer(s.logRequests(securityHeaders(mux)))
+	// Cookie-authenticated changes from another site are refused (the
+	// browser's Sec-Fetch-Site / Origin headers tell); API clients with a
+	// Bearer token send neither header and pass.
+	csrf := http.NewCrossOriginProtection()
+	for _, o := range s.TrustedOrigins {
+		if err := csrf.AddTrustedOrigin(o); err != nil {
+			s.Logger.Warn("allowed origin ignored", "origin", o, "err", err)
+		}
+	}
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.Logger, queue.Errorf(queue.Forbidden, "cross-site request refused"))
+	}))
+	return s.recoverer(s.logRequests(securityHeaders(csrf.Handler(mux))))
+}
+
+// DefaultDrawRate is how many tickets a kiosk may draw a minute: far more
+// than visitors arrive, far fewer than a hand hammering the screen.
+const DefaultDrawRate = 30
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	if s.Events == nil {
+		writeError(w, r, s.Logger, queue.Errorf(queue.Unavailable, "the event stream is not available"))
+		return
+	}
+	s.Events.ServeHTTP(w, r)
 }
 
 // securityHeaders sets the headers every response carries. The CSP allows

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"wartemarke/server/api"
+	"wartemarke/server/auth"
 	"wartemarke/server/queue"
 	"wartemarke/server/sqlite"
 )
@@ -25,6 +27,9 @@ type env struct {
 	srv   *httptest.Server
 	store *sqlite.Store
 	print *recordingPrinter
+	auth  *auth.Service
+	// kiosk is a paired kiosk's token, staff an admin's session token.
+	kiosk, staff string
 }
 
 // recordingPrinter remembers which tickets were submitted for printing.
@@ -48,6 +53,19 @@ func (p *recordingPrinter) count() int {
 // MustServe starts the API over a fresh SQLite store.
 func MustServe(tb testing.TB) *env {
 	tb.Helper()
+	return MustServeWith(tb, nil)
+}
+
+func decodeJSON(tb testing.TB, b []byte, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		tb.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+// MustServeWith is MustServe with a change to the server before it starts.
+func MustServeWith(tb testing.TB, change func(*api.Server)) *env {
+	tb.Helper()
 	store, err := sqlite.Open(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
@@ -59,10 +77,46 @@ func MustServe(tb testing.TB) *env {
 			"index.html": {Data: []byte("<!doctype html><meta charset=utf-8><title>Kiosk</title>")},
 			"app.js":     {Data: []byte("export {}")},
 		}},
+		Auth:     auth.NewService(store),
+		DrawRate: 100000,
+	}
+	if change != nil {
+		change(s)
 	}
 	srv := httptest.NewServer(s.Handler())
 	tb.Cleanup(func() { srv.Close(); store.Close() })
-	return &env{srv: srv, store: store, print: p}
+	e := &env{srv: srv, store: store, print: p, auth: s.Auth}
+	e.kiosk = e.device(tb, auth.Kiosk)
+	e.staff = e.user(tb, "chefin", auth.RoleAdmin)
+	return e
+}
+
+// device adds and pairs a device and returns its token.
+func (e *env) device(tb testing.TB, kind auth.DeviceKind) string {
+	tb.Helper()
+	_, code, err := e.auth.AddDevice(context.Background(), kind, "Test "+string(kind))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, token, err := e.auth.Pair(context.Background(), code)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return token
+}
+
+// user adds an account and returns a session token for it.
+func (e *env) user(tb testing.TB, name string, role auth.Role) string {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := e.auth.AddUser(ctx, name, role, "a long test password"); err != nil {
+		tb.Fatal(err)
+	}
+	token, _, err := e.auth.SignIn(ctx, name, "a long test password")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return token
 }
 
 type response struct {
@@ -81,8 +135,21 @@ func (e *env) do(tb testing.TB, method, path string, body string, header ...stri
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Unless the test says otherwise, a draw comes from the paired kiosk
+	// and everything else from a signed-in admin; "Authorization: none"
+	// sends no credentials.
+	if strings.HasPrefix(path, "/api/") {
+		if method == "POST" && path == "/api/v1/tickets" {
+			req.Header.Set("Authorization", "Bearer "+e.kiosk)
+		} else {
+			req.Header.Set("Authorization", "Bearer "+e.staff)
+		}
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if req.Header.Get("Authorization") == "none" {
+		req.Header.Del("Authorization")
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -357,7 +424,8 @@ func TestHealth(t *testing.T) {
 
 func TestStaticUI(t *testing.T) {
 	e := MustServe(t)
-	r := e.do(t, "GET", "/kiosk", "")
+	asKiosk := []string{"Authorization", "Bearer " + e.kiosk}
+	r := e.do(t, "GET", "/kiosk", "", asKiosk...)
 	if r.status != 200 || !bytes.Contains(r.body, []byte("<title>Kiosk")) {
 		t.Fatalf("/kiosk: %d %s", r.status, r.body)
 	}
@@ -376,7 +444,7 @@ func TestStaticUI(t *testing.T) {
 	if etag == "" {
 		t.Fatal("no ETag")
 	}
-	if r := e.do(t, "GET", "/kiosk", "", "If-None-Match", etag); r.status != http.StatusNotModified {
+	if r := e.do(t, "GET", "/kiosk", "", "If-None-Match", etag, asKiosk[0], asKiosk[1]); r.status != http.StatusNotModified {
 		t.Errorf("revalidation=%d, want 304", r.status)
 	}
 	if r := e.do(t, "GET", "/kiosk/app.js", ""); r.status != 200 || r.header.Get("Content-Type") != "text/javascript; charset=utf-8" {
@@ -400,10 +468,12 @@ func TestClosedLine(t *testing.T) {
 	svc := queue.NewService(store, lines)
 	var now time.Time
 	svc.Now = func() time.Time { return now }
-	s := &api.Server{Svc: svc, Logger: slog.New(slog.DiscardHandler)}
+	s := &api.Server{Svc: svc, Logger: slog.New(slog.DiscardHandler), Auth: auth.NewService(store)}
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	e := &env{srv: srv, store: store, print: &recordingPrinter{}}
+	e := &env{srv: srv, store: store, print: &recordingPrinter{}, auth: s.Auth}
+	e.kiosk = e.device(t, auth.Kiosk)
+	e.staff = e.user(t, "berater", auth.RoleCounsellor)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 
 	now = time.Date(2026, 11, 25, 8, 30, 0, 0, berlin)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"time"
 
 	"wartemarke/server/queue"
 )
@@ -39,6 +40,10 @@ type drawRequest struct {
 }
 
 func (s *Server) handleDraw(w http.ResponseWriter, r *http.Request) {
+	if p := principalFrom(r.Context()); p.Device != nil && !s.draws.take(p.Device.ID, time.Now()) {
+		writeError(w, r, s.Logger, tooMany(w, time.Minute/time.Duration(max(1, int(s.draws.Rate))), "this kiosk draws too many tickets; please wait a moment"))
+		return
+	}
 	var req drawRequest
 	if err := decode(w, r, &req, false); err != nil {
 		writeError(w, r, s.Logger, err)

@@ -82,9 +82,9 @@ func (s *Server) mountUIs(mux *http.ServeMux) {
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 		}
-		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+		mux.Handle("GET /"+name, s.pageGate(name, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			serve(w, r, "index.html")
-		})
+		})))
 		mux.HandleFunc("GET /"+name+"/{file...}", func(w http.ResponseWriter, r *http.Request) {
 			f := r.PathValue("file")
 			if f == "" {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,9 +18,9 @@ import (
 	kioskui "wartemarke/kiosk-ui"
 	"wartemarke/printer"
 	"wartemarke/server/api"
+	"wartemarke/server/auth"
 	"wartemarke/server/hub"
 	"wartemarke/server/queue"
-	"wartemarke/server/sqlite"
 	uicommon "wartemarke/ui-common"
 )
 
@@ -39,6 +40,7 @@ type App struct {
 	Logger  *slog.Logger
 	Store   queue.Store
 	Service *queue.Service
+	Auth    *auth.Service
 	Hub     *hub.Hub
 	Slips   *Spooler
 
@@ -57,7 +59,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(cfg.Data)
+	store, err := openStore(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -87,12 +89,28 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		client.Desks = append(client.Desks, api.DeskConfig{Label: d.Label, Spoken: d.Spoken})
 	}
 	client.Privacy.Responsible, client.Privacy.Contact = cfg.Privacy.Responsible, cfg.Privacy.Contact
+	authStore, ok := store.(auth.Store)
+	if !ok {
+		store.Close()
+		return nil, fmt.Errorf("setting store: this store does not keep accounts and devices")
+	}
+	a.Auth = auth.NewService(authStore)
+	hasWord := func(word string) func(tag string) bool {
+		return func(tag string) bool { return slices.Contains(strings.Fields(tag), word) }
+	}
 	srv := &api.Server{
-		Client:  client,
-		Svc:     svc,
-		Events:  a.Hub,
-		Printer: a.Slips,
-		Logger:  logger.With("component", "api"),
+		Auth:           a.Auth,
+		TagConn:        hub.WithTag,
+		CloseConns:     func(word string) { a.Hub.CloseWhere(hasWord(word)) },
+		Connected:      func(word string) int { return a.Hub.CountWhere(hasWord(word)) },
+		PublicURL:      strings.TrimRight(cfg.PublicURL, "/"),
+		TrustedOrigins: cfg.AllowedOrigins,
+		DrawRate:       cfg.DrawRatePerMinute,
+		Client:         client,
+		Svc:            svc,
+		Events:         a.Hub,
+		Printer:        a.Slips,
+		Logger:         logger.With("component", "api"),
 		UIs: map[string]fs.FS{
 			"kiosk":   kioskui.Files,
 			"display": display.Files,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"wartemarke/server/queue"
+	"wartemarke/server/redisstore"
 )
 
 // Config is every setting of the service. Defaults come from
@@ -42,6 +43,13 @@ type Config struct {
 	AllowedOrigins []string `json:"allowed_origins"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
+	// Store is where tickets and events live: "" or "sqlite" for the
+	// embedded store in Data, or a Redis URL (redis://host:port/db) that
+	// several instances share.
+	Store string `json:"store"`
+	// Site names the office's queue in a shared Redis: instances with the
+	// same site serve one queue.
+	Site string `json:"site"`
 	// ClosedDays are dates without consultation (YYYY-MM-DD).
 	ClosedDays []string `json:"closed_days"`
 	// Desks are the known desks/rooms: their label on the display and how
@@ -53,6 +61,9 @@ type Config struct {
 	DisplayLang string `json:"display_lang"`
 	// Privacy is who is responsible for the data, shown on the kiosk.
 	Privacy Privacy `json:"privacy"`
+	// DrawRatePerMinute is how many tickets one kiosk may draw a minute
+	// (benchmarks and load tests raise it).
+	DrawRatePerMinute float64 `json:"draw_rate_per_minute"`
 
 	// ConfigFile is where the settings above were read from ("" = none).
 	ConfigFile string `json:"-"`
@@ -85,6 +96,7 @@ func DefaultConfig() Config {
 		Timezone:    "Europe/Berlin",
 		Lines:       queue.DefaultLines(),
 		LogLevel:    "info",
+		Site:        "default",
 		Languages:   append([]string(nil), CoreLanguages...),
 		DisplayLang: "de",
 		Privacy: Privacy{
@@ -109,6 +121,9 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 	printer := fs.String("printer", "", "slip printer: file:DIR or none (default file:DATA/slips; env WARTEMARKE_PRINTER)")
 	publicURL := fs.String("public-url", "", "base URL for links printed on slips (env WARTEMARKE_PUBLIC_URL)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (env WARTEMARKE_LOG_LEVEL)")
+	drawRate := fs.Float64("draw-rate", 0, "tickets one kiosk may draw a minute (default 30; env WARTEMARKE_DRAW_RATE); load tests raise it")
+	store := fs.String("store", "", "sqlite (default) or redis://host:port/db (env WARTEMARKE_STORE)")
+	site := fs.String("site", "", "the office's queue in a shared Redis (default default; env WARTEMARKE_SITE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -136,9 +151,18 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 		{&c.Printer, *printer, "WARTEMARKE_PRINTER"},
 		{&c.PublicURL, *publicURL, "WARTEMARKE_PUBLIC_URL"},
 		{&c.LogLevel, *logLevel, "WARTEMARKE_LOG_LEVEL"},
+		{&c.Store, *store, "WARTEMARKE_STORE"},
+		{&c.Site, *site, "WARTEMARKE_SITE"},
 	} {
 		if v := pick(o.flag, o.env); v != "" {
 			*o.dst = v
+		}
+	}
+	if *drawRate != 0 {
+		c.DrawRatePerMinute = *drawRate
+	} else if v := getenv("WARTEMARKE_DRAW_RATE"); v != "" {
+		if _, err := fmt.Sscanf(v, "%g", &c.DrawRatePerMinute); err != nil {
+			return c, fmt.Errorf("setting draw_rate_per_minute: %q is not a number", v)
 		}
 	}
 	return c, c.Validate()
@@ -216,6 +240,9 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("desks[%d].label", i), "%v", err)
 		}
 	}
+	if c.DrawRatePerMinute < 0 {
+		bad("draw_rate_per_minute", "must not be negative")
+	}
 	if len(c.Languages) == 0 {
 		bad("languages", "the kiosk needs at least one language")
 	}
@@ -231,6 +258,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if err := checkStore(c.Store); err != nil {
+		bad("store", "%v", err)
+	}
+	if !redisstore.ValidSite(c.Site) {
+		bad("site", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", c.Site)
 	}
 	if c.Printer != "" && c.Printer != "none" && !strings.Contains(c.Printer, ":") {
 		bad("printer", "%q is not a printer URL such as file:/var/lib/wartemarke/slips or none", c.Printer)

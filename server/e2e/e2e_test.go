@@ -17,22 +17,56 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"wartemarke/internal/browser"
+	"wartemarke/server/api"
 	"wartemarke/server/app"
+	"wartemarke/server/auth"
 	"wartemarke/server/queue"
 )
 
+// Running is the service under test with credentials for each kind of
+// user: a paired kiosk, a paired display, a signed-in admin.
+type Running struct {
+	*app.App
+	Kiosk, Display, Staff string
+}
+
+// KioskCookie, DisplayCookie and StaffCookie give a browser tab those
+// credentials (each tab is its own browser context).
+func (r *Running) KioskCookie() browser.Cookie {
+	return browser.Cookie{Name: api.DeviceCookie, Value: r.Kiosk}
+}
+func (r *Running) DisplayCookie() browser.Cookie {
+	return browser.Cookie{Name: api.DeviceCookie, Value: r.Display}
+}
+func (r *Running) StaffCookie() browser.Cookie {
+	return browser.Cookie{Name: api.SessionCookie, Value: r.Staff}
+}
+
 // MustStart runs the real service on a free loopback port with its own data
 // folder, printing slips as PDF files.
-func MustStart(tb testing.TB) *app.App {
+func MustStart(tb testing.TB) *Running {
+	tb.Helper()
+	return MustStartWith(tb, nil)
+}
+
+// MustStartWith is MustStart with changes to the config and the app before
+// it starts (hours, an injected clock, a failing printer).
+func MustStartWith(tb testing.TB, change func(*app.Config), before ...func(*app.App)) *Running {
 	tb.Helper()
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Data = tb.TempDir()
 	cfg.Printer = "file://" + filepath.Join(cfg.Data, "slips")
 	cfg.LogLevel = "warn"
+	if change != nil {
+		change(&cfg)
+	}
 	a, err := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	for _, f := range before {
+		f(a)
 	}
 	if err := a.Start(); err != nil {
 		tb.Fatal(err)
@@ -42,7 +76,45 @@ func MustStart(tb testing.TB) *app.App {
 		defer cancel()
 		a.Close(ctx)
 	})
-	return a
+	r := &Running{App: a}
+	ctx := context.Background()
+	pair := func(kind auth.DeviceKind) string {
+		_, code, err := a.Auth.AddDevice(ctx, kind, "Test "+string(kind))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		_, token, err := a.Auth.Pair(ctx, code)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return token
+	}
+	r.Kiosk, r.Display = pair(auth.Kiosk), pair(auth.Display)
+	if _, err := a.Auth.AddUser(ctx, "leitung", auth.RoleAdmin, "a long test password"); err != nil {
+		tb.Fatal(err)
+	}
+	if r.Staff, _, err = a.Auth.SignIn(ctx, "leitung", "a long test password"); err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// Get calls the API as the signed-in admin and decodes the JSON answer.
+func (r *Running) Get(tb testing.TB, path string, v any) {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", r.URL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+r.Staff)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		tb.Fatalf("GET %s: %d", path, res.StatusCode)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // TestWalkingSkeleton: a visitor taps MBE at the kiosk, a counsellor presses
@@ -51,8 +123,8 @@ func TestWalkingSkeleton(t *testing.T) {
 	a := MustStart(t)
 	b := browser.New(t)
 
-	display := b.Tab(t, a.URL()+"/display", 1920, 1080)
-	kiosk := b.Tab(t, a.URL()+"/kiosk", 1080, 1920)
+	display := b.Tab(t, a.URL()+"/display", 1920, 1080, a.DisplayCookie())
+	kiosk := b.Tab(t, a.URL()+"/kiosk", 1080, 1920, a.KioskCookie())
 	kiosk.Click("lang-de")
 	kiosk.Click("line-mbe")
 	number := kiosk.WaitText("ticket-number", "M-001", 5*time.Second)
@@ -86,7 +158,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	console := b.Tab(t, a.URL()+"/console", 1280, 800)
+	console := b.Tab(t, a.URL()+"/console", 1280, 800, a.StaffCookie())
 	console.Do(
 		chromedp.WaitVisible(chromedp.CSS(browser.TestID("desk-input"))),
 		chromedp.Clear(chromedp.CSS(browser.TestID("desk-input"))),
