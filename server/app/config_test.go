@@ -59,6 +59,27 @@ func TestParse(t *testing.T) {
 		{name: "no lines", args: []string{"--config", write("none.json", `{"lines":[]}`)}, wantErr: "setting lines"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: "setting log_level"},
 		{name: "bad printer", args: []string{"--printer", "lp0"}, wantErr: "setting printer"},
+		{name: "embedded store by default", check: func(t *testing.T, c Config) {
+			if c.Store != "" || c.Site != "default" {
+				t.Fatalf("store=%q site=%q, want the embedded store and site default", c.Store, c.Site)
+			}
+		}},
+		{name: "redis store", args: []string{"--store", "redis://127.0.0.1:6379/2", "--site", "offenbach-2"},
+			env: map[string]string{"WARTEMARKE_STORE": "sqlite", "WARTEMARKE_SITE": "other"},
+			check: func(t *testing.T, c Config) {
+				if c.Store != "redis://127.0.0.1:6379/2" || c.Site != "offenbach-2" {
+					t.Fatalf("store=%q site=%q", c.Store, c.Site)
+				}
+			}},
+		{name: "redis store from env", env: map[string]string{"WARTEMARKE_STORE": "redis://redis:6379/0", "WARTEMARKE_SITE": "amt"},
+			check: func(t *testing.T, c Config) {
+				if c.Store != "redis://redis:6379/0" || c.Site != "amt" {
+					t.Fatalf("store=%q site=%q", c.Store, c.Site)
+				}
+			}},
+		{name: "bad store", args: []string{"--store", "mysql://db/queue"}, wantErr: "setting store"},
+		{name: "bad redis db", args: []string{"--store", "redis://127.0.0.1:6379/x"}, wantErr: "setting store"},
+		{name: "bad site", args: []string{"--site", "amt{1}"}, wantErr: "setting site"},
 		{name: "stray argument", args: []string{"serve-me"}, wantErr: "unexpected argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -127,10 +127,9 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 			return err
 		}
 		block := waitBlock
-		if dl, ok := ctx.Deadline(); ok {
-			// End the XREAD just before the deadline, so Redis answers
-			// "nothing yet" instead of the connection timing out.
-			left := time.Until(dl) - 5*time.Millisecond
+		dl, hasDeadline := ctx.Deadline()
+		if hasDeadline {
+			left := time.Until(dl)
 			if left < time.Millisecond {
 				<-ctx.Done()
 				return ctx.Err()
@@ -144,6 +143,11 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 		case err == nil || errors.Is(err, redis.Nil):
 			continue
 		case ctx.Err() != nil:
+			return ctx.Err()
+		case hasDeadline && time.Until(dl) < 10*time.Millisecond:
+			// Redis ends a block only on its own clock tick (up to
+			// 1/hz late), so the read may hit ctx's deadline first.
+			<-ctx.Done()
 			return ctx.Err()
 		default:
 			return s.fail(ctx, err)

@@ -1,6 +1,12 @@
 package redisstore
 
-import "regexp"
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // keys names every Redis key of one site. All of them start with
 // "wm:{site}:", so the hash tag {site} puts a whole site into one slot of a
@@ -51,3 +57,12 @@ var siteRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // ValidSite reports whether name can name a site.
 func ValidSite(name string) bool { return siteRE.MatchString(name) }
+
+// CheckURL tells whether url is a Redis URL that Open accepts, without
+// connecting. Its error never repeats the URL, which may hold a password.
+func CheckURL(url string) error {
+	if _, err := redis.ParseURL(url); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return nil
+}

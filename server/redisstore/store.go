@@ -161,6 +161,10 @@ func Open(ctx context.Context, url, site string, o Options) (*Store, error) {
 	if opt.WriteTimeout == 0 {
 		opt.WriteTimeout = ioTimeout
 	}
+	if opt.DialerRetries == 0 {
+		// One attempt per dial: while Redis is down, answer 503 at once.
+		opt.DialerRetries = 1
+	}
 	if opt.PoolTimeout == 0 {
 		opt.PoolTimeout = poolTimeout
 	}
