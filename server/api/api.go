@@ -58,6 +58,10 @@ type Server struct {
 	TrustedOrigins []string
 	// DrawRate is how many tickets one kiosk may draw a minute.
 	DrawRate float64
+	// PrinterStatus reports the slip printer's state for /healthz detail
+	// (nil: no printer). A printer fault does not make the service
+	// unhealthy: the queue works without slips.
+	PrinterStatus func() any
 
 	signIns, pairings failLimiter
 	draws             bucket

@@ -12,12 +12,24 @@ import (
 
 var errEOF = io.EOF
 
+// health is the /healthz answer; the detail is for signed-in staff only.
+type health struct {
+	Status  string `json:"status"`
+	Store   string `json:"store,omitempty"`
+	Printer any    `json:"printer,omitempty"`
+}
+
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	h, status := health{Status: "ok", Store: "ok"}, http.StatusOK
 	if err := s.Svc.Store.Ping(r.Context()); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
-		return
+		h, status = health{Status: "unavailable", Store: "unreachable"}, http.StatusServiceUnavailable
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	if _, err := s.identify(r, Staff); err == nil && s.PrinterStatus != nil {
+		h.Printer = s.PrinterStatus()
+	} else {
+		h.Store = ""
+	}
+	writeJSON(w, status, h)
 }
 
 func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {

@@ -67,15 +67,15 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	svc.Location = loc
 	svc.ClosedDays = cfg.ClosedDays
 
-	transport, err := printer.Open(cfg.PrinterURL())
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("setting printer: %w", err)
-	}
 	renderer, err := printer.NewRenderer(printer.Options{})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("slip renderer: %w", err)
+	}
+	transport, err := printer.OpenWith(cfg.PrinterURL(), renderer.Options())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("setting printer: %w", err)
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
 	a.Slips = NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer"))

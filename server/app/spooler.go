@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"wartemarke/printer"
@@ -27,6 +28,9 @@ type Spooler struct {
 	svc       *queue.Service
 	log       *slog.Logger
 	jobs      chan queue.Ticket
+
+	mu     sync.Mutex
+	status printer.Status
 }
 
 // NewSpooler returns a spooler; Run must be started for it to print.
@@ -50,6 +54,31 @@ func (s *Spooler) Submit(t queue.Ticket) {
 	}
 }
 
+// Status returns the printer's last known state (paper near end shows
+// here as a warning before it becomes a fault).
+func (s *Spooler) Status() printer.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+// checkStatus asks the printer for its state, when it can tell.
+func (s *Spooler) checkStatus(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	st, err := printer.StatusOf(ctx, s.transport)
+	if err != nil {
+		st = printer.Status{State: printer.StateError, Reasons: printer.Reasons(err), Checked: time.Now().UTC(), Detail: err.Error()}
+	}
+	s.mu.Lock()
+	prev := s.status
+	s.status = st
+	s.mu.Unlock()
+	if st.State != prev.State && st.State != printer.StateOK && st.State != printer.StateUnknown {
+		s.log.Warn("printer needs attention", "state", st.State, "reasons", st.Reasons)
+	}
+}
+
 // record stores a slip's outcome; the ticket stays valid either way.
 func (s *Spooler) record(ctx context.Context, t queue.Ticket, state queue.PrintState, reason string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -61,6 +90,9 @@ func (s *Spooler) record(ctx context.Context, t queue.Ticket, state queue.PrintS
 
 // Run prints queued slips until ctx ends.
 func (s *Spooler) Run(ctx context.Context) {
+	if s.Enabled() {
+		s.checkStatus(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -84,15 +116,21 @@ func (s *Spooler) print(ctx context.Context, t queue.Ticket) {
 	if err := s.transport.Print(pctx, printer.Job{Number: t.Number, TicketID: t.ID, PDF: pdf}); err != nil {
 		s.log.Error("slip not printed", "number", t.Number, "printer", s.transport.String(), "err", err)
 		s.record(ctx, t, queue.PrintFailed, printReason(err))
+		s.checkStatus(ctx)
 		return
 	}
 	s.record(ctx, t, queue.PrintDone, "")
+	s.checkStatus(ctx)
 	s.log.Debug("slip printed", "number", t.Number, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // printReason turns a print error into the short reason the kiosk and the
-// console show.
+// console show: the printer's most important one (media-empty, door-open,
+// offline, timeout, …).
 func printReason(err error) string {
+	if rs := printer.Reasons(err); len(rs) > 0 {
+		return rs[0]
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timeout"
 	}

@@ -159,8 +159,9 @@ func Hash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// bcryptCost is bcrypt's default: about 50–100 ms here, fine for sign-in.
-const bcryptCost = bcrypt.DefaultCost
+// BcryptCost is bcrypt's default cost: about 50–100 ms here, fine for
+// sign-in. Tests lower it (bcrypt.MinCost) to stay fast under -race.
+var BcryptCost = bcrypt.DefaultCost
 
 // MinPassword is the shortest password accepted.
 const MinPassword = 10
@@ -173,7 +174,7 @@ func HashPassword(pw string) (string, error) {
 	if len(pw) > 72 {
 		return "", queue.Errorf(queue.Invalid, "a password may have at most 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), BcryptCost)
 	if err != nil {
 		return "", err
 	}
@@ -182,7 +183,7 @@ func HashPassword(pw string) (string, error) {
 
 // dummyHash is compared against when the account does not exist, so a
 // wrong name takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password at all"), bcryptCost)
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password at all"), bcrypt.DefaultCost)
 
 // CheckPassword reports whether pw matches hash; an empty hash never does
 // (but costs the same time).
