@@ -4,7 +4,8 @@ package kioskui
 
 import "embed"
 
-// Files holds the kiosk page, its scripts, styles, translations and icons.
+// Files holds the kiosk page, its scripts, styles, translations, icons and
+// fonts (with their licence). testdata/ is for the tests only.
 //
-//go:embed *.html *.js *.css i18n/*.js icons/*.svg
+//go:embed *.html *.js *.css i18n/*.js icons/*.svg fonts/*.ttf fonts/OFL.txt
 var Files embed.FS

@@ -1,33 +1,82 @@
 // The kiosk's languages and the translate function.
 //
 // Each language is one module in this folder: its code (BCP 47), its own name
-// in its own script, its writing direction and its messages. German is the
-// fallback for any message a language lacks. To add a language, write its
-// module, import it here and put it in LANGUAGES where it should appear.
+// in its own script, its writing direction, where its text came from and
+// whether a fluent reader has reviewed it, and its messages. German is the
+// fallback for any message a language lacks. The operator's config
+// (languages in GET /api/v1/config) picks which of them the kiosk offers, and
+// in which order; ALL_LANGUAGES only says which ones exist.
 //
 // A message is a string with {placeholders}, or, when it holds a number that
 // changes the words, an object keyed by the plural categories of
-// Intl.PluralRules for that language ("one", "two", "few", "many", "other").
+// Intl.PluralRules for that language ("zero", "one", "two", "few", "many",
+// "other").
+//
+// A language whose dates Intl cannot write (Chromium lacks ku, ps, so and ti)
+// brings its own weekday and month names in `dates`.
 
 import de from "./de.js";
 import en from "./en.js";
 import tr from "./tr.js";
+import ro from "./ro.js";
+import bg from "./bg.js";
+import pl from "./pl.js";
+import el from "./el.js";
+import it from "./it.js";
+import hr from "./hr.js";
 import uk from "./uk.js";
 import ar from "./ar.js";
+import fa from "./fa.js";
+import ru from "./ru.js";
+import ku from "./ku.js";
+import ps from "./ps.js";
+import ti from "./ti.js";
+import so from "./so.js";
+import es from "./es.js";
+import fr from "./fr.js";
 
 /**
- * @typedef {{code: string, name: string, dir: "ltr"|"rtl", messages: Record<string, any>}} Language
+ * @typedef {{weekdays: string[], months: string[], pattern: string}} DateWords
+ * @typedef {{code: string, name: string, dir: "ltr"|"rtl", source: string, reviewed: boolean,
+ *   same?: string[], dates?: DateWords, messages: Record<string, any>}} Language
  */
 
-/** The languages in the order the kiosk offers them. @type {Language[]} */
-export const LANGUAGES = [de, en, tr, uk, ar];
+/** Every language the kiosk can speak: the 12 core ones, then the optional ones. @type {Language[]} */
+export const ALL_LANGUAGES = [de, en, tr, ro, bg, pl, el, it, hr, uk, ar, fa, ru, ku, ps, ti, so, es, fr];
+
+/** The core languages in their default order, used until the server's config arrives. */
+export const CORE_CODES = ["de", "en", "tr", "ro", "bg", "pl", "el", "it", "hr", "uk", "ar", "fa"];
 
 /** The fallback and second language of every screen. */
 export const GERMAN = de;
 
+/** English: the text every other translation was made from. */
+export const ENGLISH = en;
+
 /** @returns {Language} the language with this code, or German. */
 export function language(code) {
-  return LANGUAGES.find((l) => l.code === code) || GERMAN;
+  return ALL_LANGUAGES.find((l) => l.code === code) || GERMAN;
+}
+
+/**
+ * The languages to offer, in the operator's order. Codes the kiosk has no
+ * translation for are left out (and returned in `unknown`, to be logged);
+ * German is always offered, since every screen also speaks it.
+ * @param {string[]|undefined} codes
+ * @returns {{languages: Language[], unknown: string[]}}
+ */
+export function pickLanguages(codes) {
+  const list = Array.isArray(codes) && codes.length ? codes : CORE_CODES;
+  const out = [];
+  const unknown = [];
+  for (const raw of list) {
+    const code = String(raw).toLowerCase();
+    const l = ALL_LANGUAGES.find((x) => x.code === code);
+    if (!l) unknown.push(String(raw));
+    else if (!out.includes(l)) out.push(l);
+  }
+  if (!out.includes(GERMAN)) out.unshift(GERMAN);
+  return { languages: out, unknown };
 }
 
 function lookup(messages, key) {
