@@ -12,47 +12,39 @@ import (
 	"wartemarke/server/queue"
 )
 
-// client is one connection. One goroutine at a time writes data frames to
-// conn: the upgrading handler while it sends the snapshot or backlog, then
-// writePump, which it starts. The reader goroutine (readPump) only keeps
-// the connection alive.
+// client is one connection. Its own goroutine is the reader (readPump),
+// which only keeps the connection alive. Events and pings are written by
+// one goroutine at a time, the holder of the writer role (see want): the
+// upgrading handler while it sends the start, then whichever pool writer
+// a broadcast or the pinger hands the client to. Only the Close frame of a
+// stopped client is written by another goroutine (closeClient), through
+// WriteControl, which gorilla allows next to a writer.
 type client struct {
 	conn *websocket.Conn
 	// tag is set from the request context (WithTag).
-	tag    string
-	since  int64
-	resume bool
+	tag string
 
 	// sent is the seq of the newest event the client has, or will get from
 	// the store: the writer moves it, the broadcaster reads it to drop a
 	// client the ring has left behind.
 	sent atomic.Int64
-	// wake has one slot: a broadcast leaves a token, the writer then takes
-	// everything new from the ring.
-	wake chan struct{}
-	// quit is closed when the hub stops the client.
-	quit chan struct{}
-	// readDone is closed when the reader ends.
-	readDone chan struct{}
+	// want counts requests to write the client's pending events. Whoever
+	// moves it from 0 holds the writer role until it is back at 0.
+	want atomic.Int64
+	// halted is set once the hub has stopped the client: no data frame may
+	// be written any more.
+	halted atomic.Bool
+	// pingDue asks the writer for a ping.
+	pingDue atomic.Bool
+	// pingAt is when the pinger next asks for a ping, in Unix nanoseconds;
+	// only the pinger and register touch it.
+	pingAt int64
 
-	// stopped is guarded by Hub.mu. closeCode and closeText are set before
-	// quit is closed and read after it is.
-	stopped   bool
-	closeCode int
-	closeText string
+	// stopped is guarded by Hub.mu; halted follows it.
+	stopped bool
 }
 
-// isStopped reports whether the hub has stopped c.
-func (c *client) isStopped() bool {
-	select {
-	case <-c.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-// closeError asks the writer to end with a Close frame.
+// closeError asks for the client to be stopped with a Close frame.
 type closeError struct {
 	code int
 	text string
@@ -60,92 +52,68 @@ type closeError struct {
 
 func (e *closeError) Error() string { return e.text }
 
-var (
-	// errStopped: the hub stopped the client; the Close frame is in the client.
-	errStopped = errors.New("stopped by the hub")
-	// errReadDone: the client closed or went silent.
-	errReadDone = errors.New("reader ended")
-)
+// errStopped: the hub stopped the client; its Close frame is on the way.
+var errStopped = errors.New("stopped by the hub")
 
-// writePump takes over as c's writer once sendStart has sent events up to
-// seq sent or failed with startErr. It sends the live events and pings
-// until the client goes or the hub stops it, then closes the connection.
-func (h *Hub) writePump(c *client, sent int64, startErr error) {
+// start sends c its snapshot, or with resume its backlog after since,
+// and then the events broadcast meanwhile. The caller holds the writer
+// role, which start gives up.
+func (h *Hub) start(c *client, since int64, resume bool) {
 	defer h.wg.Done()
-	err := startErr
-	if err == nil {
-		err = h.serve(c, sent)
+	if sent, err := h.sendStart(c, since, resume); err != nil {
+		h.fail(c, err)
+	} else {
+		c.sent.Store(sent)
 	}
-
-	code, text := 0, ""
-	var ce *closeError
-	switch {
-	case errors.As(err, &ce):
-		code, text = ce.code, ce.text
-	case errors.Is(err, errStopped):
-		// A shutdown may be stopping c right now; quit orders the reads.
-		<-c.quit
-		code, text = c.closeCode, c.closeText
-	}
-	if code != 0 {
-		// The closing handshake: our Close frame, the client's answer
-		// (which ends the reader), then the TCP close.
-		err := c.conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
-		if err == nil {
-			t := time.NewTimer(closeGrace)
-			select {
-			case <-c.readDone:
-			case <-t.C:
-			}
-			t.Stop()
-		}
-	}
-	c.conn.Close()
-	h.unregister(c)
-	h.log.Debug("client disconnected", "reason", err, "close_code", code)
+	var buf [16]*websocket.PreparedMessage
+	h.drain(c, buf[:0])
 }
 
-// serve writes live events after seq sent until the writer must end, and
-// says why.
-func (h *Hub) serve(c *client, sent int64) error {
-	ping := time.NewTicker(h.opt.PingPeriod)
-	defer ping.Stop()
-	c.sent.Store(sent)
-
-	var buf [16]*websocket.PreparedMessage
+// drain writes c's pending events as its writer, then gives the writer
+// role up. A request that came in meanwhile makes it write again, so no
+// event is left waiting without a writer.
+func (h *Hub) drain(c *client, buf []*websocket.PreparedMessage) {
 	for {
-		for {
-			first, batch, ok := h.pending(c.sent.Load(), buf[:0])
-			if !ok {
-				return &closeError{websocket.CloseTryAgainLater, "too far behind; resume with since"}
-			}
-			if len(batch) == 0 {
-				break
-			}
-			for i, pm := range batch {
-				if c.isStopped() {
-					return errStopped
-				}
-				c.conn.SetWriteDeadline(time.Now().Add(h.opt.WriteWait))
-				if err := c.conn.WritePreparedMessage(pm); err != nil {
-					return err
-				}
-				c.sent.Store(first + int64(i))
-			}
-			clear(batch) // let sent events be collected
+		n := c.want.Load()
+		if err := h.flush(c, buf); err != nil {
+			h.fail(c, err)
 		}
-		select {
-		case <-c.wake:
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.WriteWait)); err != nil {
+		if c.want.Add(-n) == 0 {
+			return
+		}
+	}
+}
+
+// flush writes the ring's events after c.sent until the client has them
+// all, and says why it could not.
+func (h *Hub) flush(c *client, buf []*websocket.PreparedMessage) error {
+	for {
+		if c.halted.Load() {
+			return nil
+		}
+		if c.pingDue.CompareAndSwap(true, false) {
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.StallWait)); err != nil {
 				return err
 			}
-		case <-c.quit:
-			return errStopped
-		case <-c.readDone:
-			return errReadDone
 		}
+		first, batch, ok := h.pending(c.sent.Load(), buf)
+		if !ok {
+			return &closeError{websocket.CloseTryAgainLater, "too far behind; resume with since"}
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for i, pm := range batch {
+			if c.halted.Load() {
+				return nil
+			}
+			c.conn.SetWriteDeadline(time.Now().Add(h.opt.StallWait))
+			if err := c.conn.WritePreparedMessage(pm); err != nil {
+				return err
+			}
+			c.sent.Store(first + int64(i))
+		}
+		clear(batch) // let sent events be collected
 	}
 }
 
@@ -168,6 +136,43 @@ func (h *Hub) pending(after int64, buf []*websocket.PreparedMessage) (first int6
 	return first, buf, true
 }
 
+// fail stops c after a failed write or start: with the Close frame err
+// asks for, or by closing the broken connection.
+func (h *Hub) fail(c *client, err error) {
+	var ce *closeError
+	switch {
+	case errors.As(err, &ce):
+		h.stop(c, ce.code, ce.text)
+	case errors.Is(err, errStopped):
+	default:
+		h.log.Debug("write failed", "err", err)
+		h.stop(c, 0, "")
+	}
+}
+
+// stop stops c (see stopLocked).
+func (h *Hub) stop(c *client, code int, text string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopLocked(c, code, text)
+}
+
+// closeClient starts the closing handshake of a stopped client: our Close
+// frame, then the client's answer, which ends the reader, which closes the
+// connection. A client that does not answer within closeGrace is cut off
+// by the read deadline.
+func (h *Hub) closeClient(c *client, code int, text string) {
+	defer h.wg.Done()
+	err := c.conn.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
+	if err == nil {
+		err = c.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	}
+	if err != nil {
+		c.conn.Close()
+	}
+}
+
 // snapshotMessage is the first message of a fresh connection.
 type snapshotMessage struct {
 	Type    string            `json:"type"`
@@ -179,8 +184,8 @@ type snapshotMessage struct {
 // sendStart sends the backlog after since when the client resumes and the
 // log still holds it, and a snapshot otherwise. It returns the seq of the
 // newest event the client then has.
-func (h *Hub) sendStart(c *client) (int64, error) {
-	if c.resume {
+func (h *Hub) sendStart(c *client, since int64, resume bool) (int64, error) {
+	if resume {
 		ctx, cancel := context.WithTimeout(h.ctx, storeWait)
 		last, err := h.store.LastSeq(ctx)
 		cancel()
@@ -189,8 +194,8 @@ func (h *Hub) sendStart(c *client) (int64, error) {
 		}
 		// since above the log: the store was replaced; the client's state
 		// belongs to another log and needs a snapshot.
-		if c.since <= last {
-			sent, n, err := h.sendBacklog(c)
+		if since <= last {
+			sent, n, err := h.sendBacklog(c, since)
 			switch {
 			case err == nil:
 				return sent, nil
@@ -220,10 +225,10 @@ func (h *Hub) sendStart(c *client) (int64, error) {
 	return snap.Seq, nil
 }
 
-// sendBacklog sends every event after c.since from the store, page by
+// sendBacklog sends every event after since from the store, page by
 // page, and returns the seq of the last and how many it sent.
-func (h *Hub) sendBacklog(c *client) (last int64, n int, err error) {
-	last = c.since
+func (h *Hub) sendBacklog(c *client, since int64) (last int64, n int, err error) {
+	last = since
 	for {
 		ctx, cancel := context.WithTimeout(h.ctx, storeWait)
 		evs, err := h.store.EventsAfter(ctx, last, backlogPage)
@@ -262,7 +267,7 @@ func (h *Hub) storeFailed(what string, err error) error {
 
 // writeJSON writes v as one text message, unless the hub stopped c.
 func (h *Hub) writeJSON(c *client, v any) error {
-	if c.isStopped() {
+	if c.halted.Load() {
 		return errStopped
 	}
 	b, err := json.Marshal(v)
@@ -274,19 +279,40 @@ func (h *Hub) writeJSON(c *client, v any) error {
 }
 
 // readPump reads and discards what the client sends, which keeps pongs
-// and the closing handshake flowing and notices a dead connection.
+// and the closing handshake flowing and notices a dead connection. When
+// it ends the client is gone. ServeHTTP has set the read limit, deadline
+// and pong handler.
+//
+// Every idle display is parked in this loop, so its stack is what a
+// display costs. The frame is kept small (the setup is in prepareRead, the
+// ending in readEnded): the whole read path then uses about 1 KiB and fits
+// the smallest goroutine stack, 2 KiB (BENCHMARKS.md).
 func (h *Hub) readPump(c *client) {
-	defer h.wg.Done()
-	defer close(c.readDone)
+	var err error
+	for err == nil {
+		// NextReader discards the rest of the previous message itself.
+		_, _, err = c.conn.NextReader()
+	}
+	h.readEnded(c, err)
+}
+
+// prepareRead sets what the reader enforces: the size limit, and the read
+// deadline that each pong moves on.
+func (h *Hub) prepareRead(c *client) {
 	c.conn.SetReadLimit(h.opt.MaxMessage)
 	c.conn.SetReadDeadline(time.Now().Add(h.opt.PongWait))
 	c.conn.SetPongHandler(func(string) error {
 		return c.conn.SetReadDeadline(time.Now().Add(h.opt.PongWait))
 	})
-	for {
-		// NextReader discards the rest of the previous message itself.
-		if _, _, err := c.conn.NextReader(); err != nil {
-			return
-		}
-	}
+}
+
+// readEnded closes c's connection and unregisters it once its reader has
+// ended.
+//
+//go:noinline
+func (h *Hub) readEnded(c *client, err error) {
+	defer h.wg.Done()
+	c.conn.Close()
+	h.unregister(c)
+	h.log.Debug("client disconnected", "reason", err)
 }

@@ -23,26 +23,46 @@
 //
 // One pump (Run) reads the store's log and broadcasts each event, encoded
 // once as a websocket.PreparedMessage, into a ring shared by all clients.
-// Each connection has one writer goroutine, the only one that writes data
-// frames to it, and one reader goroutine that enforces the read limit,
-// the read deadline and the pong handler (gorilla's chat shape).
+// Each connection has one goroutine of its own, the reader, which enforces
+// the read limit, the read deadline and the pong handler. Events and pings
+// are written by a small pool of writer goroutines shared by all
+// connections (Options.Writers, one per CPU), never by more than one
+// goroutine at a time per connection; only the Close frame of a stopped
+// client is written by a goroutine of its own, through WriteControl, which
+// gorilla allows next to a writer. The shape was chosen by the benchmark
+// in BENCHMARKS.md: against a writer goroutine per connection (gorilla's
+// chat shape) it holds about half the memory per idle display, and
+// reaches the last of 10,000 displays sooner.
 //
 // The shared ring takes the place of the chat example's per-client channel:
-// the broadcaster appends each event once and wakes every client with a
-// non-blocking send on a one-slot channel; each writer then copies out the
-// events after the last one it sent. A client's queue is thus its distance
-// behind the newest event, bounded by Options.SendQueue; a client that falls
-// further behind is dropped, its TCP connection closed at once, and it
-// resumes with ?since when it reconnects. This keeps per-connection memory
-// to a few words whatever SendQueue is, lets a burst (the morning's expiry
-// of yesterday's tickets) cost one wake per client instead of one send per
-// event and client, and never blocks the broadcaster.
+// the broadcaster appends each event once and hands every client to the
+// pool, whose writers take them one at a time; a writer copies out of the
+// ring the events after the last one the client was sent. A client's queue
+// is thus its distance behind the newest event, bounded by
+// Options.SendQueue; a client that falls further behind is dropped, its TCP
+// connection closed at once, and it resumes with ?since when it reconnects.
+// A write that blocks (the display stopped reading and its socket buffer is
+// full) is cut after Options.StallWait, so a dead display holds one pool
+// writer for moments while the others go on. This keeps per-connection
+// memory to the reader goroutine and a few words whatever SendQueue is,
+// lets a burst (the morning's expiry of yesterday's tickets) cost one
+// hand-over per client instead of one send per event and client, and never
+// blocks the broadcaster on a client. One pinger goroutine asks for each
+// client's pings, PingPeriod apart, instead of a timer per connection.
+//
+// Exactly one goroutine at a time is a client's writer. Whoever wants the
+// client's pending events written increments client.want; the one that
+// moved it from 0 becomes the writer, writes until nothing is pending and
+// gives the role up by subtracting what it has seen, looping when someone
+// asked again meanwhile. No request is lost and no two writers overlap.
 //
 // A connecting client is registered first, at the newest broadcast seq L,
-// and only then reads its backlog or snapshot from the store, which holds
-// at least everything up to L. Live events after L wait in the ring; the
-// writer skips any it already sent from the store. So nothing falls into
-// the gap between the store read and the live stream.
+// holding the writer role, and the upgrading handler then reads its backlog
+// or snapshot from the store, which holds at least everything up to L, and
+// writes it. Live events after L wait in the ring; the handler writes them
+// too, skipping any it already sent from the store, before it gives the
+// role up. So nothing falls into the gap between the store read and the
+// live stream.
 package hub
 
 import (
@@ -52,6 +72,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +100,17 @@ const (
 	// DefaultMaxMessage limits what a client may send; clients send nothing
 	// meaningful, so anything bigger is abuse.
 	DefaultMaxMessage = 512
+	// DefaultStallWait bounds the write of one live event. An event is a
+	// few hundred bytes; its write blocks only when the display has left
+	// its whole socket buffer unread, and then it holds a shared writer.
+	DefaultStallWait = 2 * time.Second
 )
+
+// DefaultWriters is the size of the writer pool: one per CPU keeps every
+// core writing during a broadcast and no more runnable than the CPUs can
+// run, so HTTP handlers are not starved; at least 2, so one stalled display
+// never holds all writing up.
+func DefaultWriters() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 // Internal timings and sizes.
 const (
@@ -107,12 +138,20 @@ const (
 	// bufferSize is the read and write buffer per connection: messages are
 	// small, and 10,000 displays must fit.
 	bufferSize = 1024
+	// pingTick is how often the pinger looks for clients due a ping.
+	pingTick = time.Second
 )
 
 // Options configure a Hub. Zero fields take the Default values.
 type Options struct {
-	// WriteWait bounds each write to a client.
+	// WriteWait bounds each write of a snapshot, a backlog or a control
+	// frame to a client.
 	WriteWait time.Duration
+	// StallWait bounds each write of a live event; a client whose write
+	// takes longer is dropped and resumes with since.
+	StallWait time.Duration
+	// Writers is the number of pool goroutines writing live events.
+	Writers int
 	// PongWait is how long a client may stay silent (no pong, no message).
 	PongWait time.Duration
 	// PingPeriod is how often the server pings; it must be below PongWait.
@@ -157,8 +196,13 @@ type Hub struct {
 	active int
 	closed bool
 
-	// wg counts the connection goroutines.
+	// work hands batches of clients with events to write to the pool.
+	work chan *batch
+	// wg counts the connection goroutines: readers, handlers while they
+	// write a start, closers.
 	wg sync.WaitGroup
+	// writers counts the pool goroutines, which Run starts and waits for.
+	writers sync.WaitGroup
 }
 
 // New returns a Hub over svc: svc.Store provides the event log, and
@@ -179,6 +223,12 @@ func New(svc *queue.Service, o Options) *Hub {
 	}
 	if o.MaxMessage <= 0 {
 		o.MaxMessage = DefaultMaxMessage
+	}
+	if o.StallWait <= 0 {
+		o.StallWait = DefaultStallWait
+	}
+	if o.Writers <= 0 {
+		o.Writers = DefaultWriters()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -201,12 +251,13 @@ func New(svc *queue.Service, o Options) *Hub {
 		ready:   make(chan struct{}),
 		ring:    newRing(o.SendQueue),
 		clients: make(map[*client]struct{}),
+		work:    make(chan *batch, o.Writers),
 	}
 	h.up = websocket.Upgrader{
 		ReadBufferSize:  bufferSize,
 		WriteBufferSize: bufferSize,
-		// Writers hold a buffer only while writing a snapshot or backlog
-		// message; live events are prepared frames written without one.
+		// Only a snapshot or backlog message borrows a write buffer, for as
+		// long as it is written; live events are prepared frames.
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     h.allowOrigin,
 	}
@@ -233,7 +284,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	if !h.running.CompareAndSwap(false, true) {
 		return errors.New("hub: Run called twice")
 	}
-	defer h.shutdown(websocket.CloseGoingAway, "server shutting down")
+	defer func() {
+		h.shutdown(websocket.CloseGoingAway, "server shutting down")
+		h.writers.Wait()
+	}()
 
 	var b backoff
 	var last int64
@@ -254,6 +308,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Lock()
 	h.ring.reset(last)
 	h.mu.Unlock()
+	for range h.opt.Writers {
+		h.writers.Go(h.writer)
+	}
+	h.writers.Go(h.pinger)
 	close(h.ready)
 	h.log.Info("event pump started", "seq", last)
 	b.reset()
@@ -319,8 +377,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
-// broadcast adds evs to the ring and wakes every client. A client that has
-// fallen more than SendQueue events behind is dropped.
+// broadcast adds evs to the ring and hands every client to the writer
+// pool. A client that has fallen more than SendQueue events behind is
+// dropped.
 func (h *Hub) broadcast(evs []queue.Event) {
 	// Encode outside the lock, once per event for all clients.
 	msgs := make([]*websocket.PreparedMessage, 0, len(evs))
@@ -341,11 +400,11 @@ func (h *Hub) broadcast(evs []queue.Event) {
 	}
 
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for i, pm := range msgs {
 		h.ring.push(seqs[i], pm)
 	}
 	dropped := 0
+	todo := make([]*client, 0, len(h.clients))
 	for c := range h.clients {
 		if c.stopped {
 			continue
@@ -354,17 +413,99 @@ func (h *Hub) broadcast(evs []queue.Event) {
 			// Too far behind: closing the TCP connection also ends a
 			// write it may be blocked in.
 			h.stopLocked(c, 0, "")
-			c.conn.Close()
 			dropped++
 			continue
 		}
+		if c.want.Add(1) == 1 {
+			todo = append(todo, c)
+		}
+		// Otherwise a writer is at work on c and will see the new events.
+	}
+	head := h.ring.head
+	h.mu.Unlock()
+	if dropped > 0 {
+		h.log.Info("dropped slow clients", "count", dropped, "seq", head)
+	}
+	h.dispatch(todo)
+}
+
+// dispatch hands clients whose writer role the caller took to the pool.
+// Every writer may join in, each taking one client at a time, so a writer
+// held up by a display that stopped reading holds up no other display.
+func (h *Hub) dispatch(todo []*client) {
+	if len(todo) == 0 {
+		return
+	}
+	b := &batch{clients: todo}
+	for range min(h.opt.Writers, len(todo)) {
 		select {
-		case c.wake <- struct{}{}:
-		default: // already woken
+		case h.work <- b:
+		case <-h.ctx.Done():
+			return
 		}
 	}
-	if dropped > 0 {
-		h.log.Info("dropped slow clients", "count", dropped, "seq", h.ring.head)
+}
+
+// batch is a broadcast's clients, shared out among the pool's writers.
+type batch struct {
+	clients []*client
+	next    atomic.Int64
+}
+
+// take returns the next client not yet taken, or nil.
+func (b *batch) take() *client {
+	i := b.next.Add(1) - 1
+	if i >= int64(len(b.clients)) {
+		return nil
+	}
+	return b.clients[i]
+}
+
+// pinger asks the pool for a ping to every client every PingPeriod. One
+// sweep a second keeps each client's pings about PingPeriod apart without a
+// timer per client, and spreads them as the clients connected.
+func (h *Hub) pinger() {
+	t := time.NewTicker(min(pingTick, h.opt.PingPeriod/4))
+	defer t.Stop()
+	var todo []*client
+	for {
+		select {
+		case <-t.C:
+		case <-h.ctx.Done():
+			return
+		}
+		now := time.Now().UnixNano()
+		todo = todo[:0]
+		h.mu.RLock()
+		for c := range h.clients {
+			if c.stopped || now < c.pingAt {
+				continue
+			}
+			c.pingAt = now + int64(h.opt.PingPeriod)
+			c.pingDue.Store(true)
+			if c.want.Add(1) == 1 {
+				todo = append(todo, c)
+			}
+		}
+		h.mu.RUnlock()
+		h.dispatch(todo)
+		todo = nil // the writers own it now
+	}
+}
+
+// writer is one goroutine of the pool: it writes each client it is handed
+// until the client has every event in the ring.
+func (h *Hub) writer() {
+	var buf [16]*websocket.PreparedMessage
+	for {
+		select {
+		case b := <-h.work:
+			for c := b.take(); c != nil; c = b.take() {
+				h.drain(c, buf[:0])
+			}
+		case <-h.ctx.Done():
+			return
+		}
 	}
 }
 
@@ -422,7 +563,7 @@ func (h *Hub) shutdown(code int, text string) {
 // client whose tag (see WithTag) matches, and returns how many. It is the
 // hook for revoking a device: once CloseWhere returns, those clients get no
 // further event beyond a write already under way, and their connections end
-// within WriteWait.
+// within two seconds (the Close frame's grace, then the cut).
 func (h *Hub) CloseWhere(match func(tag string) bool) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -477,13 +618,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &client{
-		conn:     conn,
-		tag:      tagFrom(r.Context()),
-		since:    since,
-		resume:   resume,
-		wake:     make(chan struct{}, 1),
-		quit:     make(chan struct{}),
-		readDone: make(chan struct{}),
+		conn: conn,
+		tag:  tagFrom(r.Context()),
 	}
 	if !h.register(c) {
 		conn.WriteControl(websocket.CloseMessage,
@@ -493,13 +629,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Debug("client connected", "resume", resume)
+	h.prepareRead(c)
 	go h.readPump(c)
-	// This goroutine is the connection's writer until the snapshot or
-	// backlog is sent: the store reads and the encoding grow its stack, and
-	// it ends soon after, together with the request and the HTTP server's
-	// buffers it holds. The long-lived writer starts with a small stack.
-	sent, err := h.sendStart(c)
-	go h.writePump(c, sent, err)
+	// This goroutine holds the writer role (register took it): it writes
+	// the snapshot or backlog, then what was broadcast meanwhile, and gives
+	// the role up. It then ends with the request, and the HTTP server's
+	// buffers and the stack the store reads and encoding grew go with it.
+	h.start(c, since, resume)
 }
 
 // parseSince reads ?since. Absent or empty means a first connect.
@@ -538,8 +674,9 @@ func (h *Hub) waitReady(ctx context.Context) bool {
 	return h.ctx.Err() == nil
 }
 
-// register adds c at the newest broadcast seq; from then on every
-// broadcast wakes it. It reports false when the hub is closed.
+// register adds c at the newest broadcast seq, holding the writer role
+// for the caller; from then on every broadcast asks for it to be written.
+// It reports false when the hub is closed.
 func (h *Hub) register(c *client) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -547,14 +684,17 @@ func (h *Hub) register(c *client) bool {
 		return false
 	}
 	c.sent.Store(h.ring.head)
+	c.want.Store(1)
+	c.pingAt = time.Now().Add(h.opt.PingPeriod).UnixNano()
 	h.clients[c] = struct{}{}
 	h.active++
-	// Under the lock, so that Close's Wait cannot start before this Add.
+	// The reader and the handler's start. Under the lock, so that Close's
+	// Wait cannot start before this Add.
 	h.wg.Add(2)
 	return true
 }
 
-// unregister removes c once its writer has ended.
+// unregister removes c once its reader has ended.
 func (h *Hub) unregister(c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -562,16 +702,23 @@ func (h *Hub) unregister(c *client) {
 	delete(h.clients, c)
 }
 
-// stopLocked tells c's writer to stop, sending a Close frame with code
-// unless code is 0. The caller holds h.mu.
+// stopLocked stops c: no data frame is written to it any more. With a code
+// it gets a Close frame and a moment to answer before its connection is
+// closed; with code 0 the connection is closed at once, which also ends a
+// write blocked on it. The caller holds h.mu.
 func (h *Hub) stopLocked(c *client, code int, text string) {
 	if c.stopped {
 		return
 	}
 	c.stopped = true
+	c.halted.Store(true)
 	h.active--
-	c.closeCode, c.closeText = code, text
-	close(c.quit)
+	if code == 0 {
+		c.conn.Close()
+		return
+	}
+	h.wg.Add(1)
+	go h.closeClient(c, code, text)
 }
 
 // allowOrigin allows requests without an Origin header (displays and

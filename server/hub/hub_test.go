@@ -724,3 +724,158 @@ func TestRunSurvivesStoreErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDisconnectFreesGoroutines checks that displays that go away, by
+// closing or by vanishing, leave no goroutine behind.
+func TestDisconnectFreesGoroutines(t *testing.T) {
+	e := MustEnv(t, setup{})
+	// A first display waits until the hub runs, with its writer pool.
+	read(t, e.dial(t, ""))
+	e.waitClients(t, 1)
+	baseline := runtime.NumGoroutine()
+	var conns []*websocket.Conn
+	for range 20 {
+		c := e.dial(t, "")
+		read(t, c)
+		conns = append(conns, c)
+	}
+	e.waitClients(t, 21)
+	for i, c := range conns {
+		if i%2 == 0 {
+			// A polite display: Close frame, then the TCP close.
+			c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		}
+		c.Close()
+	}
+	e.waitClients(t, 1)
+	// An event after they left reaches only the first.
+	e.MustDraw(t, "mbe")
+	if n := waitGoroutines(baseline, 5*time.Second); n > baseline {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("goroutines=%d after every display left, want <= %d\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestResumeAfterForcedDisconnect cuts a display off from the server's side
+// again and again while tickets are drawn; resuming with since each time,
+// it must see every event exactly once, in order.
+func TestResumeAfterForcedDisconnect(t *testing.T) {
+	e := MustEnv(t, setup{handler: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(hub.WithTag(r.Context(), "display")))
+		})
+	}})
+	const draws = 60
+	drawn := make(chan struct{})
+	go func() {
+		defer close(drawn)
+		for range draws {
+			e.MustDraw(t, "mbe")
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+
+	seen := map[int64]int{}
+	var last int64
+	cuts := 0
+	q := ""
+	for last < draws {
+		c := e.dial(t, q)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for n := 0; ; n++ {
+			_, b, err := c.ReadMessage()
+			if err != nil {
+				if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+					t.Fatalf("after seq %d: %v, want the server's close 1008", last, err)
+				}
+				break
+			}
+			var m msg
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case m.Type == "snapshot" && q == "":
+				last = m.Seq
+			case m.Type == "snapshot":
+				t.Fatalf("a snapshot when resuming after %d", last)
+			case m.Seq != last+1:
+				t.Fatalf("seq %d after %d", m.Seq, last)
+			default:
+				seen[m.Seq]++
+				last = m.Seq
+			}
+			if last >= draws {
+				break
+			}
+			// The server cuts the display off every few messages.
+			if n == 3 {
+				e.hub.CloseWhere(func(tag string) bool { return tag == "display" })
+				cuts++
+			}
+		}
+		c.Close()
+		q = "since=" + strconv.FormatInt(last, 10)
+	}
+	<-drawn
+	for seq := int64(1); seq <= draws; seq++ {
+		if seen[seq] > 1 {
+			t.Errorf("seq %d arrived %d times", seq, seen[seq])
+		}
+	}
+	if cuts < 3 {
+		t.Fatalf("only %d forced disconnects; the test did not test much", cuts)
+	}
+	t.Logf("%d forced disconnects, %d events each seen once", cuts, len(seen))
+}
+
+// TestPingsAndSilentDisplays checks the keep-alive: a display that answers
+// pings stays, one that does not is dropped after PongWait.
+func TestPingsAndSilentDisplays(t *testing.T) {
+	e := MustEnv(t, setup{opt: hub.Options{PingPeriod: 100 * time.Millisecond, PongWait: 400 * time.Millisecond}})
+	alive := e.dial(t, "")
+	read(t, alive)
+	pings := make(chan struct{}, 100)
+	alive.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return alive.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	aliveErr := make(chan error, 1)
+	go func() {
+		alive.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+		_, _, err := alive.ReadMessage()
+		aliveErr <- err
+	}()
+
+	silent := e.dial(t, "")
+	read(t, silent)
+	silent.SetPingHandler(func(string) error { return nil }) // never answers
+	silentErr := make(chan error, 1)
+	go func() {
+		silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			if _, _, err := silent.ReadMessage(); err != nil {
+				silentErr <- err
+				return
+			}
+		}
+	}()
+
+	start := time.Now()
+	err := <-silentErr
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("silent display still connected after %v", time.Since(start))
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("silent display dropped after %v, want about PongWait", took)
+	}
+	// The answering display outlived it and is still there.
+	if err := <-aliveErr; !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("answering display: %v, want only our own read deadline", err)
+	}
+	if got := len(pings); got < 5 {
+		t.Fatalf("answering display got %d pings in 1.5 s, want one every 100 ms", got)
+	}
+	e.waitClients(t, 1)
+}
