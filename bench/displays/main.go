@@ -11,13 +11,17 @@
 //
 // Or one size against a server already running:
 //
-//	go run ./bench/server -data /tmp/bench   # prints its URLs
-//	go run ./bench/displays -target wartemarke -url http://127.0.0.1:PORT -mem http://127.0.0.1:PORT2/debug/mem -n 1000
+//	go run ./bench/server -data /tmp/bench   # prints its URLs and tokens
+//	go run ./bench/displays -target wartemarke -url http://127.0.0.1:PORT -mem http://127.0.0.1:PORT2/debug/mem \
+//	    -kiosk TOKEN -display TOKEN -staff TOKEN -n 1000
 //	go run ./bench/floor                     # the floor
 //	go run ./bench/displays -target floor -url http://127.0.0.1:PORT -n 1000
 //
 // Targets:
-//   - wartemarke: the real service (bench/server wraps server/app). Each
+//   - wartemarke: the real service (bench/server wraps server/app), with
+//     its access rules: displays open the stream with a paired display's
+//     token, tickets are drawn as a paired kiosk and called as a signed-in
+//     counsellor, each request with its Bearer token. Each
 //     round draws a ticket (POST /api/v1/tickets) and waits until every
 //     display has the ticket.issued event, unmeasured; then it calls it
 //     (POST /api/v1/desks/Platz%20K/next, a fresh desk per round so the call
@@ -78,6 +82,10 @@ func main() {
 	base := flag.String("url", "", "base URL of the running server (without -all)")
 	memURL := flag.String("mem", "", "URL of the server's /debug/mem (without -all; floor: URL/debug/mem)")
 	n := flag.Int("n", 100, "displays (without -all)")
+	var tok tokens
+	flag.StringVar(&tok.kiosk, "kiosk", "", "wartemarke: a paired kiosk's token (without -all)")
+	flag.StringVar(&tok.display, "display", "", "wartemarke: a paired display's token (without -all)")
+	flag.StringVar(&tok.staff, "staff", "", "wartemarke: a signed-in counsellor's token (without -all)")
 	calls := flag.Int("calls", 100, "measured calls per run")
 	pause := flag.Duration("pause", 20*time.Millisecond, "pause between rounds")
 	dialers := flag.Int("dialers", 32, "concurrent connection attempts")
@@ -117,6 +125,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
+		t.tokens = tok
 		r, err := run(t, *n, opt)
 		if err != nil {
 			log.Fatal(err)
@@ -153,6 +162,19 @@ type target struct {
 	pid   int    // its process, when this program started it
 	http  *http.Client
 	round int
+	tokens
+}
+
+// tokens are the credentials the real service wants.
+type tokens struct{ kiosk, display, staff string }
+
+// auth is the Authorization header for token, none for the floor.
+func auth(token string) http.Header {
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return h
 }
 
 func newTarget(kind, base, mem string) (*target, error) {
@@ -188,9 +210,15 @@ func (t *target) wsURL() string {
 	return u + "/api/v1/events"
 }
 
-// post sends a JSON request and fails on an unexpected status.
-func (t *target) post(path, body string, want int) error {
-	res, err := t.http.Post(t.base+path, "application/json", strings.NewReader(body))
+// post sends a JSON request with token and fails on an unexpected status.
+func (t *target) post(path, body, token string, want int) error {
+	req, err := http.NewRequest("POST", t.base+path, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = auth(token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := t.http.Do(req)
 	if err != nil {
 		return err
 	}
@@ -340,7 +368,7 @@ func connect(t *target, n, dialers int) (*displays, error) {
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				c, _, err := dialer.DialContext(ctx, t.wsURL(), nil)
+				c, _, err := dialer.DialContext(ctx, t.wsURL(), auth(t.display))
 				if err != nil {
 					errMu.Lock()
 					if firstErr == nil {
@@ -439,7 +467,7 @@ func run(t *target, n int, opt runOptions) (result, error) {
 			// Unmeasured: a ticket to call, and its event everywhere.
 			ord++
 			d.await(ord, `"ticket.issued"`)
-			if err := t.post("/api/v1/tickets", `{"line":"mbe","lang":"de"}`, http.StatusCreated); err != nil {
+			if err := t.post("/api/v1/tickets", `{"line":"mbe","lang":"de"}`, t.kiosk, http.StatusCreated); err != nil {
 				return r, err
 			}
 			if _, err := d.wait(roundTimeout); err != nil {
@@ -447,15 +475,15 @@ func run(t *target, n int, opt runOptions) (result, error) {
 			}
 		}
 		ord++
-		path, body, status, expect := "/broadcast", "", http.StatusAccepted, ""
+		path, body, token, status, expect := "/broadcast", "", "", http.StatusAccepted, ""
 		if t.kind == "wartemarke" {
 			t.round++
 			path = "/api/v1/desks/" + url.PathEscape(fmt.Sprintf("Platz %d", t.round)) + "/next"
-			body, status, expect = `{"lines":["mbe"]}`, http.StatusOK, `"ticket.called"`
+			body, token, status, expect = `{"lines":["mbe"]}`, t.staff, http.StatusOK, `"ticket.called"`
 		}
 		d.await(ord, expect)
 		t0 := time.Now()
-		if err := t.post(path, body, status); err != nil {
+		if err := t.post(path, body, token, status); err != nil {
 			return r, err
 		}
 		tReq := time.Since(t0)
@@ -531,6 +559,7 @@ func runAll(ns []int, repeat int, opt runOptions) []result {
 				log.Fatal(err)
 			}
 			t.pid = p.cmd.Process.Pid
+			t.tokens = p.tokens
 			r, err := run(t, n, opt)
 			p.stop()
 			if err != nil {
@@ -610,6 +639,7 @@ func loadavg() string {
 type process struct {
 	cmd       *exec.Cmd
 	base, mem string
+	tokens
 }
 
 // startServer starts bin and reads its URLs from its first lines.
@@ -624,16 +654,19 @@ func startServer(bin string, args []string) (*process, error) {
 		return nil, err
 	}
 	p := &process{cmd: cmd}
+	// Both servers print "listening on" last.
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		line := sc.Text()
+		for prefix, dst := range map[string]*string{
+			"debug on ": &p.mem, "kiosk token ": &p.kiosk, "display token ": &p.display, "staff token ": &p.staff,
+		} {
+			if s, ok := strings.CutPrefix(line, prefix); ok {
+				*dst = s
+			}
+		}
 		if s, ok := strings.CutPrefix(line, "listening on "); ok {
 			p.base = s
-		}
-		if s, ok := strings.CutPrefix(line, "debug on "); ok {
-			p.mem = s
-		}
-		if p.base != "" && (p.mem != "" || !strings.HasSuffix(bin, "wartemarke")) {
 			break
 		}
 	}
