@@ -119,6 +119,7 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/tickets/{id}", Staff, s.handleTicket},
 		{"POST /api/v1/tickets/{id}/{action}", Staff, s.handleAction},
 		{"POST /api/v1/desks/{desk}/next", Staff, s.handleNext},
+		{"PUT /api/v1/desks/{desk}", Staff, s.handleSetDesk},
 
 		{"GET /api/v1/devices", AdminOnly, s.handleDevices},
 		{"POST /api/v1/devices", AdminOnly, s.handleAddDevice},

@@ -151,3 +151,27 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, t)
 }
+
+// deskRequest is the body of PUT /api/v1/desks/{desk}.
+type deskRequest struct {
+	Lines  []string `json:"lines"`
+	Open   *bool    `json:"open"`
+	Paused bool     `json:"paused"`
+}
+
+// handleSetDesk opens a desk for lines, pauses or resumes it, or closes it
+// ({"open":false}); every change is a desk.updated event.
+func (s *Server) handleSetDesk(w http.ResponseWriter, r *http.Request) {
+	var req deskRequest
+	if err := decode(w, r, &req, false); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	open := req.Open == nil || *req.Open
+	d, err := s.Svc.SetDesk(r.Context(), r.PathValue("desk"), req.Lines, open, req.Paused, principalFrom(r.Context()).User)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}

@@ -179,6 +179,8 @@ type snapshotMessage struct {
 	Seq     int64             `json:"seq"`
 	Lines   []queue.LineState `json:"lines"`
 	Tickets []queue.Ticket    `json:"tickets"`
+	// Desks are today's open desks (consoles show who serves what).
+	Desks []queue.DeskState `json:"desks"`
 }
 
 // sendStart sends the backlog after since when the client resumes and the
@@ -215,7 +217,10 @@ func (h *Hub) sendStart(c *client, since int64, resume bool) (int64, error) {
 	if err != nil {
 		return 0, h.storeFailed("reading a snapshot", err)
 	}
-	msg := snapshotMessage{Type: "snapshot", Seq: snap.Seq, Lines: h.svc.LineStates(snap), Tickets: snap.Tickets}
+	msg := snapshotMessage{Type: "snapshot", Seq: snap.Seq, Lines: h.svc.LineStates(snap), Tickets: snap.Tickets, Desks: snap.Desks}
+	if msg.Desks == nil {
+		msg.Desks = []queue.DeskState{}
+	}
 	if msg.Tickets == nil {
 		msg.Tickets = []queue.Ticket{}
 	}

@@ -118,12 +118,42 @@ const (
 )
 
 // Event is one change in the durable, ordered log. Seq grows by one per event,
-// with no gaps, and is never reset.
+// with no gaps, and is never reset. A ticket event carries the ticket; a
+// desk event (desk.updated) carries the desk instead.
 type Event struct {
-	Seq    int64     `json:"seq"`
-	Type   EventType `json:"type"`
-	At     time.Time `json:"at"`
-	Ticket Ticket    `json:"ticket"`
+	Seq    int64      `json:"seq"`
+	Type   EventType  `json:"type"`
+	At     time.Time  `json:"at"`
+	Ticket Ticket     `json:"ticket,omitzero"`
+	Desk   *DeskState `json:"desk,omitempty"`
+}
+
+// EventDeskUpdated reports that a desk opened, paused, resumed, changed
+// its lines or closed.
+const EventDeskUpdated EventType = "desk.updated"
+
+// DeskState is a desk as the console and the waiting-time estimate see it:
+// who serves which lines there, and whether the counsellor is away.
+type DeskState struct {
+	Label string   `json:"label"`
+	Lines []string `json:"lines"`
+	// Open is false once the counsellor has left the desk for the day.
+	Open bool `json:"open"`
+	// Paused is true while the counsellor is away from the desk.
+	Paused bool `json:"paused"`
+	// User is the counsellor's account name.
+	User  string    `json:"user,omitempty"`
+	Since time.Time `json:"since"`
+	// Day is the service day the state belongs to; desks start closed
+	// every day.
+	Day string `json:"day"`
+}
+
+// DeskRequest sets a desk's state.
+type DeskRequest struct {
+	State DeskState
+	Now   time.Time
+	Day   string
 }
 
 // Call is one recent call of a line, as shown on the display.
@@ -139,6 +169,8 @@ type Snapshot struct {
 	Seq int64
 	// Tickets are the day's waiting and called tickets, in place order.
 	Tickets []Ticket
+	// Desks are the day's open desks, by label.
+	Desks []DeskState
 	// Recent are the day's most recent calls, newest first, at most
 	// RecentCalls per line. A recall moves its call to the top; a called
 	// ticket that was transferred leaves the list (it waits again).
@@ -306,6 +338,9 @@ type Store interface {
 	// SetPrint records a slip's outcome (see SetPrint) with one event; it
 	// does not expire anything and fails with NotFound for an unknown id.
 	SetPrint(ctx context.Context, r PrintRequest) (Ticket, error)
+	// SetDesk records a desk's state with one desk.updated event; it
+	// replaces the desk's earlier state.
+	SetDesk(ctx context.Context, r DeskRequest) (DeskState, error)
 	// Ticket returns one ticket with Ahead filled in when it waits.
 	Ticket(ctx context.Context, id string) (Ticket, error)
 	// Snapshot returns the day's open tickets and recent calls, consistent

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"slices"
 	"time"
 	_ "time/tzdata" // service days follow Europe/Berlin even without system zoneinfo
 )
@@ -134,6 +135,31 @@ func (s *Service) Act(ctx context.Context, id string, a Action, toLine string) (
 	}
 	now := s.now()
 	return s.Store.Act(ctx, ActRequest{ID: id, Action: a, ToLine: toLine, Now: now, Day: s.Day(now)})
+}
+
+// SetDesk opens, pauses, resumes or closes a desk, with the lines it
+// serves, for the signed-in user.
+func (s *Service) SetDesk(ctx context.Context, desk string, lines []string, open, paused bool, user string) (DeskState, error) {
+	desk, err := CleanDesk(desk)
+	if err != nil {
+		return DeskState{}, err
+	}
+	ids := []string{}
+	for _, id := range lines {
+		if _, err := s.Line(id); err != nil {
+			return DeskState{}, err
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if open && len(ids) == 0 {
+		return DeskState{}, Errorf(Invalid, "an open desk serves at least one line")
+	}
+	now := s.now()
+	day := s.Day(now)
+	st := DeskState{Label: desk, Lines: ids, Open: open, Paused: open && paused, User: user, Since: now, Day: day}
+	return s.Store.SetDesk(ctx, DeskRequest{State: st, Now: now, Day: day})
 }
 
 // SetPrint records what became of ticket id's slip.

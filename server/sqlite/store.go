@@ -465,6 +465,34 @@ func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticke
 	return t, nil
 }
 
+// SetDesk stores a desk's state and records desk.updated.
+func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskState, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		b, err := json.Marshal(r.State)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO desks (label, day, state) VALUES (?, ?, ?)
+			ON CONFLICT (day, label) DO UPDATE SET state = excluded.state`, r.State.Label, r.Day, b); err != nil {
+			return err
+		}
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
+			return err
+		}
+		ev, err := json.Marshal(r.State)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(queue.EventDeskUpdated), r.Now.UnixMilli(), ev)
+		return err
+	})
+	if err != nil {
+		return queue.DeskState{}, unavailable(err)
+	}
+	return r.State, nil
+}
+
 // Ticket returns one ticket.
 func (s *Store) Ticket(ctx context.Context, id string) (queue.Ticket, error) {
 	t, err := getTicket(ctx, s.r, id)
@@ -477,7 +505,7 @@ func (s *Store) Ticket(ctx context.Context, id string) (queue.Ticket, error) {
 
 // Snapshot returns the day's open tickets and recent calls as of one seq.
 func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error) {
-	snap := queue.Snapshot{Tickets: []queue.Ticket{}, Recent: []queue.Call{}}
+	snap := queue.Snapshot{Tickets: []queue.Ticket{}, Recent: []queue.Call{}, Desks: []queue.DeskState{}}
 	// One read transaction: WAL gives it one consistent view of the file.
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -503,6 +531,22 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 	if err := rows.Err(); err != nil {
 		return snap, unavailable(err)
 	}
+	drows, err := tx.QueryContext(ctx, `SELECT state FROM desks WHERE day = ? ORDER BY label`, day)
+	if err != nil {
+		return snap, unavailable(err)
+	}
+	for drows.Next() {
+		var b []byte
+		var d queue.DeskState
+		if err := drows.Scan(&b); err != nil {
+			drows.Close()
+			return snap, unavailable(err)
+		}
+		if err := json.Unmarshal(b, &d); err == nil && d.Open {
+			snap.Desks = append(snap.Desks, d)
+		}
+	}
+	drows.Close()
 	rows, err = tx.QueryContext(ctx, `SELECT line, number, desk, called_at FROM tickets WHERE day = ? AND called_at IS NOT NULL ORDER BY called_at DESC, place DESC LIMIT 200`, day)
 	if err != nil {
 		return snap, unavailable(err)
@@ -554,7 +598,16 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 			return nil, unavailable(err)
 		}
 		ev.At = time.UnixMilli(at).UTC()
-		if err := json.Unmarshal(b, &ev.Ticket); err != nil {
+		// The payload column holds the event's subject: a desk for
+		// desk.updated, a ticket for every other type.
+		var err error
+		if ev.Type == queue.EventDeskUpdated {
+			ev.Desk = &queue.DeskState{}
+			err = json.Unmarshal(b, ev.Desk)
+		} else {
+			err = json.Unmarshal(b, &ev.Ticket)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
 		}
 		out = append(out, ev)

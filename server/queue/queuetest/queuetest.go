@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 	t.Run("Next", func(t *testing.T) { testNext(t, open) })
 	t.Run("Act", func(t *testing.T) { testAct(t, open) })
 	t.Run("Print", func(t *testing.T) { testPrint(t, open) })
+	t.Run("Desks", func(t *testing.T) { testDesks(t, open) })
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
@@ -268,6 +270,12 @@ var eventStatus = map[queue.EventType]queue.Status{
 // checkEvent checks what holds for every event.
 func checkEvent(t *testing.T, e queue.Event) {
 	t.Helper()
+	if e.Type == queue.EventDeskUpdated {
+		if e.Desk == nil || e.Desk.Label == "" || e.Ticket.ID != "" {
+			t.Errorf("event %d (%s): desk=%+v ticket id=%q", e.Seq, e.Type, e.Desk, e.Ticket.ID)
+		}
+		return
+	}
 	if e.Ticket.Token != "" {
 		t.Errorf("event %d (%s): ticket carries its token", e.Seq, e.Type)
 	}
@@ -1653,6 +1661,56 @@ func testPrint(t *testing.T, open func(t *testing.T) queue.Store) {
 		_, err := f.svc.SetPrint(t.Context(), "no-such-ticket", queue.PrintDone, "")
 		wantCode(t, err, queue.NotFound)
 		_, err = f.svc.SetPrint(t.Context(), a.ID, "smudged", "")
+		wantCode(t, err, queue.Invalid)
+		f.wantNoChange(t, seq)
+	})
+}
+
+func testDesks(t *testing.T, open func(t *testing.T) queue.Store) {
+	t.Run("OpenPauseClose", func(t *testing.T) {
+		f := setup(t, open)
+		seq := f.lastSeq(t)
+		d, err := f.svc.SetDesk(t.Context(), " Raum 2.14 ", []string{"mbe", "jmd", "mbe"}, true, false, "berater1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Label != "Raum 2.14" || !slices.Equal(d.Lines, []string{"mbe", "jmd"}) || !d.Open || d.Paused || d.User != "berater1" || d.Day != f.day() {
+			t.Fatalf("desk=%+v", d)
+		}
+		evs := f.events(t, seq)
+		if len(evs) != 1 || evs[0].Type != queue.EventDeskUpdated || evs[0].Desk == nil || evs[0].Desk.Label != "Raum 2.14" || evs[0].Seq != seq+1 {
+			t.Fatalf("events=%+v", evs)
+		}
+		checkEvent(t, evs[0])
+		f.svc.SetDesk(t.Context(), "Empore", []string{"jmd"}, true, false, "berater2")
+		if _, err := f.svc.SetDesk(t.Context(), "Raum 2.14", []string{"mbe"}, true, true, "berater1"); err != nil {
+			t.Fatal(err)
+		}
+		snap := f.snapshot(t, f.day())
+		if len(snap.Desks) != 2 || snap.Desks[0].Label != "Empore" || !snap.Desks[1].Paused || !slices.Equal(snap.Desks[1].Lines, []string{"mbe"}) {
+			t.Fatalf("snapshot desks=%+v", snap.Desks)
+		}
+		if snap.Seq != f.lastSeq(t) {
+			t.Fatalf("snapshot seq=%d, last %d", snap.Seq, f.lastSeq(t))
+		}
+		f.svc.SetDesk(t.Context(), "Empore", nil, false, false, "berater2")
+		if snap := f.snapshot(t, f.day()); len(snap.Desks) != 1 || snap.Desks[0].Label != "Raum 2.14" {
+			t.Fatalf("after closing Empore: %+v", snap.Desks)
+		}
+		// A new day starts with every desk closed.
+		f.at(2026, 3, 12, 8, 0, 0, 0)
+		if snap := f.snapshot(t, f.day()); len(snap.Desks) != 0 {
+			t.Fatalf("next day's desks=%+v", snap.Desks)
+		}
+	})
+	t.Run("Refused", func(t *testing.T) {
+		f := setup(t, open)
+		seq := f.lastSeq(t)
+		_, err := f.svc.SetDesk(t.Context(), "Raum 1", []string{"xyz"}, true, false, "b")
+		wantCode(t, err, queue.UnknownLine)
+		_, err = f.svc.SetDesk(t.Context(), "Raum 1", nil, true, false, "b")
+		wantCode(t, err, queue.Invalid)
+		_, err = f.svc.SetDesk(t.Context(), strings.Repeat("x", 41), []string{"mbe"}, true, false, "b")
 		wantCode(t, err, queue.Invalid)
 		f.wantNoChange(t, seq)
 	})
