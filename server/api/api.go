@@ -120,6 +120,7 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/tickets/{id}/{action}", Staff, s.handleAction},
 		{"POST /api/v1/desks/{desk}/next", Staff, s.handleNext},
 		{"PUT /api/v1/desks/{desk}", Staff, s.handleSetDesk},
+		{"POST /api/v1/tickets/{id}/reprint", Staff, s.handleReprint},
 
 		{"GET /api/v1/devices", AdminOnly, s.handleDevices},
 		{"POST /api/v1/devices", AdminOnly, s.handleAddDevice},

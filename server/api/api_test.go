@@ -533,3 +533,17 @@ func TestClientConfig(t *testing.T) {
 		t.Fatalf("config=%v", got)
 	}
 }
+
+func TestReprint(t *testing.T) {
+	e := MustServeWith(t, func(s *api.Server) { s.Client.Printing = true })
+	tk := e.draw(t, "mbe")
+	if r := e.do(t, "POST", "/api/v1/tickets/"+tk.ID+"/reprint", ""); r.status != 202 {
+		t.Fatalf("reprint: %d %s", r.status, r.body)
+	}
+	if n := e.print.count(); n != 2 {
+		t.Fatalf("printer got %d slips, want the draw's and the reprint", n)
+	}
+	if r := e.do(t, "POST", "/api/v1/tickets/nope/reprint", ""); r.status != 404 {
+		t.Fatalf("reprint of an unknown ticket: %d", r.status)
+	}
+}

@@ -175,3 +175,19 @@ func (s *Server) handleSetDesk(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, d)
 }
+
+// handleReprint sends a ticket's slip to the printer again (after paper was
+// refilled); the outcome arrives as ticket.printed or ticket.print_failed.
+func (s *Server) handleReprint(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Svc.Ticket(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	if s.Printer == nil || !s.Client.Printing {
+		writeError(w, r, s.Logger, queue.Errorf(queue.Conflict, "no printer is configured"))
+		return
+	}
+	s.Printer.Submit(t)
+	w.WriteHeader(http.StatusAccepted)
+}
