@@ -19,10 +19,11 @@ import (
 // MaxBody is the largest request body the API reads.
 const MaxBody = 64 << 10
 
-// Printer takes a freshly drawn ticket's slip. It must not block: printing
-// never holds up a draw.
+// Printer takes a ticket's slip for the printer of the kiosk that drew it
+// ("" for a reprint: the same printer as before). It must not block:
+// printing never holds up a draw.
 type Printer interface {
-	Submit(t queue.Ticket)
+	Submit(t queue.Ticket, kiosk string)
 }
 
 // Server holds what the handlers need.

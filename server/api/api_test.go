@@ -38,7 +38,7 @@ type recordingPrinter struct {
 	tickets []queue.Ticket
 }
 
-func (p *recordingPrinter) Submit(t queue.Ticket) {
+func (p *recordingPrinter) Submit(t queue.Ticket, kiosk string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tickets = append(p.tickets, t)

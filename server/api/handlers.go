@@ -79,7 +79,11 @@ func (s *Server) handleDraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Printer != nil {
-		s.Printer.Submit(t)
+		kiosk := ""
+		if p := principalFrom(r.Context()); p.Device != nil {
+			kiosk = p.Device.Name
+		}
+		s.Printer.Submit(t, kiosk)
 	}
 	writeJSON(w, http.StatusCreated, t)
 }
@@ -188,6 +192,6 @@ func (s *Server) handleReprint(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, queue.Errorf(queue.Conflict, "no printer is configured"))
 		return
 	}
-	s.Printer.Submit(t)
+	s.Printer.Submit(t, "")
 	w.WriteHeader(http.StatusAccepted)
 }

@@ -42,7 +42,7 @@ type App struct {
 	Service *queue.Service
 	Auth    *auth.Service
 	Hub     *hub.Hub
-	Slips   *Spooler
+	Slips   *Printers
 
 	ln     net.Listener
 	http   *http.Server
@@ -78,7 +78,15 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("setting printer: %w", err)
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
-	a.Slips = NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer"))
+	a.Slips = &Printers{def: NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer")), kiosks: map[string]*Spooler{}}
+	for kiosk, url := range cfg.KioskPrinters {
+		t, err := printer.OpenWith(url, renderer.Options())
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("setting kiosk_printers[%q]: %w", kiosk, err)
+		}
+		a.Slips.kiosks[kiosk] = NewSpooler(renderer, t, svc, a.slipFor, logger.With("component", "printer", "kiosk", kiosk))
+	}
 	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger})
 	client := api.ClientConfig{
 		Office: cfg.Office, Timezone: cfg.Timezone, Languages: cfg.Languages, DisplayLang: cfg.DisplayLang,

@@ -36,6 +36,9 @@ type Config struct {
 	// Printer is the slip printer URL: file:DIR, none (later ipp://, escpos://).
 	// Empty means a "slips" folder inside the data folder.
 	Printer string `json:"printer"`
+	// KioskPrinters gives a kiosk (by its device name) its own printer;
+	// the others use Printer.
+	KioskPrinters map[string]string `json:"kiosk_printers"`
 	// PublicURL is the base URL printed in status links; empty means the
 	// address the service listens on.
 	PublicURL string `json:"public_url"`
@@ -267,6 +270,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Printer != "" && c.Printer != "none" && !strings.Contains(c.Printer, ":") {
 		bad("printer", "%q is not a printer URL such as file:/var/lib/wartemarke/slips or none", c.Printer)
+	}
+	for k, u := range c.KioskPrinters {
+		if u != "none" && !strings.Contains(u, ":") {
+			bad(fmt.Sprintf("kiosk_printers[%q]", k), "%q is not a printer URL such as ipp://192.0.2.10:631/ipp/print", u)
+		}
 	}
 	return errors.Join(errs...)
 }
