@@ -34,15 +34,21 @@ const OPEN_STATUSES = new Set(["waiting", "called"]);
  *   recalls?: number}} Ticket
  * @typedef {{number: string, desk: string, at: string, line: string, id?: string, seq?: number,
  *   recall?: boolean}} Call
+ * @typedef {{label: string, lines: string[], open: boolean, paused: boolean, user?: string,
+ *   since?: string, day?: string}} Desk
+ *   A desk as PUT /api/v1/desks/{desk} set it: who serves which lines there.
  * @typedef {{seq: number, synced: boolean,
  *   lines: Array<{id: string, name: string, prefix: string, ages?: string}>,
  *   tickets: Record<string, Ticket>, recent: Record<string, Call[]>,
- *   waiting: Record<string, number>, called: Record<string, number>}} Model
+ *   waiting: Record<string, number>, called: Record<string, number>,
+ *   desks: Record<string, Desk>}} Model
+ *   desks: today's open desks by label (snapshot, then desk.updated).
+ *   Tickets carry print ("printed"|"failed") and print_error once known.
  */
 
 /** @returns {Model} the model before the first snapshot. */
 export function emptyModel() {
-  return { seq: 0, synced: false, lines: [], tickets: {}, recent: {}, waiting: {}, called: {} };
+  return { seq: 0, synced: false, lines: [], tickets: {}, recent: {}, waiting: {}, called: {}, desks: {} };
 }
 
 /**
@@ -59,8 +65,9 @@ export function reduce(model, msg) {
   if (typeof msg.seq !== "number") return model;
   if (model.synced && msg.seq <= model.seq) return model;
 
-  const t = msg.ticket;
   const next = { ...model, seq: msg.seq };
+  if (msg.type === "desk.updated") return withDesk(next, msg.desk);
+  const t = msg.ticket;
   if (!t || typeof t.id !== "string") return next;
 
   switch (msg.type) {
@@ -87,6 +94,12 @@ export function reduce(model, msg) {
       };
       break;
     }
+    case "ticket.printed":
+    case "ticket.print_failed":
+      // Only the slip changed; a ticket that is no longer open stays gone.
+      if (!(t.id in model.tickets)) return next;
+      next.tickets = { ...model.tickets, [t.id]: t };
+      break;
     case "ticket.done":
     case "ticket.no_show":
     case "ticket.expired": {
@@ -115,7 +128,20 @@ function fromSnapshot(msg) {
       .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
       .slice(0, RECENT_PER_LINE);
   }
-  return withCounts({ seq: msg.seq || 0, synced: true, lines, tickets, recent, waiting: {}, called: {} });
+  const desks = {};
+  for (const d of msg.desks || []) {
+    if (d && typeof d.label === "string" && d.open) desks[d.label] = d;
+  }
+  return withCounts({ seq: msg.seq || 0, synced: true, lines, tickets, recent, waiting: {}, called: {}, desks });
+}
+
+/** The model with desk d opened, changed or (open: false) closed. */
+function withDesk(model, d) {
+  if (!d || typeof d.label !== "string") return model;
+  const desks = { ...(model.desks || {}) };
+  if (d.open) desks[d.label] = d;
+  else delete desks[d.label];
+  return { ...model, desks };
 }
 
 function withCounts(model) {
@@ -146,6 +172,15 @@ export function waitingIn(model, line) {
   return Object.values(model.tickets)
     .filter((t) => t.line === line && t.status === "waiting")
     .sort((a, b) => (a.place || 0) - (b.place || 0));
+}
+
+/**
+ * Today's open desks, by label.
+ * @param {Model} model
+ * @returns {Desk[]}
+ */
+export function openDesks(model) {
+  return Object.values(model.desks || {}).sort((a, b) => a.label.localeCompare(b.label, "de", { numeric: true }));
 }
 
 /**

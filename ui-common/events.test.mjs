@@ -9,6 +9,7 @@ import {
   waitingIn,
   backoffDelay,
   isStale,
+  openDesks,
   EventStream,
   BACKOFF_MIN_MS,
   BACKOFF_MAX_MS,
@@ -224,4 +225,38 @@ test("stop closes and does not reconnect", () => {
   assert.equal(h.stream.state.status, "stopped");
   h.sockets[0].drop();
   assert.equal(h.sockets.length, 1);
+});
+
+test("desks come from the snapshot and follow desk.updated", () => {
+  let m = reduce(emptyModel(), {
+    type: "snapshot",
+    seq: 5,
+    lines,
+    tickets: [],
+    desks: [{ label: "Raum 2.14", lines: ["mbe"], open: true, paused: false, user: "berater1" }],
+  });
+  assert.deepEqual(openDesks(m).map((d) => d.label), ["Raum 2.14"]);
+  m = reduce(m, { seq: 6, type: "desk.updated", at: "2026-11-25T09:00:00Z",
+    desk: { label: "Empore", lines: ["jmd", "mbe"], open: true, paused: false, user: "berater2" } });
+  assert.deepEqual(openDesks(m).map((d) => d.label), ["Empore", "Raum 2.14"]);
+  m = reduce(m, { seq: 7, type: "desk.updated", desk: { label: "Empore", lines: ["jmd"], open: true, paused: true } });
+  assert.equal(m.desks.Empore.paused, true);
+  assert.deepEqual(m.desks.Empore.lines, ["jmd"]);
+  m = reduce(m, { seq: 8, type: "desk.updated", desk: { label: "Raum 2.14", lines: [], open: false, paused: false } });
+  assert.deepEqual(openDesks(m).map((d) => d.label), ["Empore"]);
+  assert.equal(m.seq, 8);
+  assert.equal(emptyModel().desks && Object.keys(emptyModel().desks).length, 0);
+});
+
+test("print outcomes update open tickets only", () => {
+  let m = snapshot();
+  m = reduce(m, { seq: 11, type: "ticket.print_failed", ticket: tk("a", "M-001", "mbe", "waiting", { place: 3, print: "failed", print_error: "media-empty" }) });
+  assert.equal(m.tickets.a.print, "failed");
+  assert.equal(m.tickets.a.print_error, "media-empty");
+  assert.equal(m.waiting.mbe, 1);
+  m = reduce(m, { seq: 12, type: "ticket.printed", ticket: tk("a", "M-001", "mbe", "waiting", { place: 3, print: "printed" }) });
+  assert.equal(m.tickets.a.print, "printed");
+  m = reduce(m, { seq: 13, type: "ticket.print_failed", ticket: tk("z", "M-009", "mbe", "done", { print: "failed" }) });
+  assert.equal(m.tickets.z, undefined, "a finished ticket is not brought back");
+  assert.equal(m.seq, 13);
 });
