@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -38,6 +39,14 @@ func decodeEvent(m redis.XMessage) (queue.Event, error) {
 		return queue.Event{}, fmt.Errorf("event %d: at=%q: %w", seq, f["at"], err)
 	}
 	typ := queue.EventType(f["type"])
+	if typ == queue.EventDeskUpdated {
+		// A desk event carries the desk's state as JSON, and no ticket.
+		var d queue.DeskState
+		if err := json.Unmarshal([]byte(f["desk"]), &d); err != nil {
+			return queue.Event{}, fmt.Errorf("event %d: desk: %w", seq, err)
+		}
+		return queue.Event{Seq: seq, Type: typ, At: time.UnixMilli(at).UTC(), Desk: &d}, nil
+	}
 	delete(f, "type")
 	delete(f, "at")
 	t, err := decodeTicket(f)

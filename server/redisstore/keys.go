@@ -48,6 +48,10 @@ func (k keys) called(day, desk string) string { return k.base + "called:" + day 
 // time of their latest call: the display's recent calls.
 func (k keys) calls(day string) string { return k.base + "calls:" + day }
 
+// desks is the hash of a day's desk states: label -> the queue.DeskState
+// as JSON. A new day has a new key, so every desk starts closed.
+func (k keys) desks(day string) string { return k.base + "desks:" + day }
+
 // idem is the hash of one Idempotency-Key: body hash, ticket id, time.
 func (k keys) idem(key string) string { return k.base + "idem:" + key }
 

@@ -150,6 +150,21 @@ end
 return out
 `)
 
+// deskScript records a desk's state and its desk.updated event in one
+// step.
+//
+// KEYS: 1 seq, 2 desks:<day>. ARGV: 1 base, 2 maxlen, 3 label, 4 the
+// state as JSON, 5 at (ms), 6 TTL of the day's desks (ms), 7 event type.
+// It answers the event's seq.
+var deskScript = redis.NewScript(`
+local base, maxlen = ARGV[1], ARGV[2]
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+local seq = redis.call('INCR', KEYS[1])
+redis.call('XADD', base .. 'events', 'MAXLEN', '~', maxlen, seq .. '-0', 'type', ARGV[7], 'at', ARGV[5], 'desk', ARGV[4])
+return seq
+`)
+
 // ticketScript reads one ticket and its ahead in one consistent step.
 // KEYS: 1 the ticket. ARGV: 1 base. It answers {} or {fields, ahead}.
 var ticketScript = redis.NewScript("#!lua flags=no-writes\n" + prelude + `
@@ -159,10 +174,10 @@ return {f, ahead(ARGV[1], KEYS[1])}
 `)
 
 // snapshotScript reads a day's state as of one seq.
-// KEYS: 1 seq, 2 open:<day>, 3 calls:<day>. ARGV: 1 base, 2 how many
-// calls to read. It answers {seq, open tickets' fields in place order,
-// recent calls as {line, prefix, num, desk, called_at, place}, newest
-// first}.
+// KEYS: 1 seq, 2 open:<day>, 3 calls:<day>, 4 desks:<day>. ARGV: 1 base,
+// 2 how many calls to read. It answers {seq, open tickets' fields in place
+// order, recent calls as {line, prefix, num, desk, called_at, place},
+// newest first, the day's desk states as JSON}.
 var snapshotScript = redis.NewScript("#!lua flags=no-writes\n" + `
 local base = ARGV[1]
 local open, calls = {}, {}
@@ -172,5 +187,5 @@ end
 for _, id in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) do
   calls[#calls + 1] = redis.call('HMGET', base .. 'ticket:' .. id, 'line', 'prefix', 'num', 'desk', 'called_at', 'place')
 end
-return {redis.call('GET', KEYS[1]) or '0', open, calls}
+return {redis.call('GET', KEYS[1]) or '0', open, calls, redis.call('HVALS', KEYS[4])}
 `)

@@ -30,13 +30,15 @@
 //
 // # Event log
 //
-// Events live in one Stream per site. The seq is a counter (the seq key)
-// beside it, incremented in the same script that adds the event, and the
-// entry is added under the stream ID "<seq>-0": EventsAfter is an XRANGE
-// from "<after+1>-0", and stream IDs never leave this package. The stream is
-// trimmed to about Options.MaxEvents entries (XADD MAXLEN ~); EventsAfter
-// fails with queue.Gone when events after `after` were trimmed, as the
-// SQLite store does after pruning. WaitEvents blocks in XREAD BLOCK on the
+// Events live in one Stream per site. A ticket event holds the ticket's
+// fields; a desk.updated event holds one field, desk: the desk's state as
+// JSON. The seq is a counter (the seq key) beside the stream, incremented
+// in the same script that adds the event, and the entry is added under the
+// stream ID "<seq>-0": EventsAfter is an XRANGE from "<after+1>-0", and
+// stream IDs never leave this package. The stream is trimmed to about
+// Options.MaxEvents entries (XADD MAXLEN ~); EventsAfter fails with
+// queue.Gone when events after `after` were trimmed, as the SQLite store
+// does after pruning. WaitEvents blocks in XREAD BLOCK on the
 // stream, so an instance sees an event written by another one at once.
 //
 // # Key layout
@@ -55,6 +57,7 @@
 //	wm:{site}:called:<day>:<desk>   zset    the ticket called at a desk, by place
 //	wm:{site}:calls:<day>           zset    the day's called tickets, by time of the latest call (recent calls)
 //	wm:{site}:opendays              zset    days that may hold open tickets (score 0, by name), for the daily expiry
+//	wm:{site}:desks:<day>           hash    desk label -> its queue.DeskState as JSON (expires after 3 days)
 //	wm:{site}:idem:<key>            hash    Idempotency-Key: hash, ticket, at (expires after the key's TTL)
 //
 // Ticket hash fields: id, day, line, issued_line, prefix, num, lang,
@@ -78,6 +81,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -642,6 +646,23 @@ func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticke
 	})
 }
 
+// SetDesk stores a desk's state under the day's desks key and records
+// desk.updated, in one script. Like SetPrint it expires nothing: it
+// changes no ticket.
+func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskState, error) {
+	b, err := json.Marshal(r.State)
+	if err != nil {
+		return queue.DeskState{}, err
+	}
+	err = deskScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.desks(r.Day)},
+		s.k.base, s.maxEvents, r.State.Label, b, r.Now.UnixMilli(), numberTTL.Milliseconds(),
+		string(queue.EventDeskUpdated)).Err()
+	if err != nil {
+		return queue.DeskState{}, s.fail(ctx, err)
+	}
+	return r.State, nil
+}
+
 // Ticket returns one ticket with Ahead when it waits.
 func (s *Store) Ticket(ctx context.Context, id string) (queue.Ticket, error) {
 	res, err := ticketScript.Run(ctx, s.rdb, []string{s.k.ticket(id)}, s.k.base).Slice()
@@ -665,13 +686,13 @@ func (s *Store) Ticket(ctx context.Context, id string) (queue.Ticket, error) {
 // Snapshot returns the day's open tickets and recent calls as of one seq,
 // read in one script, so nothing changes between the parts.
 func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error) {
-	snap := queue.Snapshot{Tickets: []queue.Ticket{}, Recent: []queue.Call{}}
-	res, err := snapshotScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.open(day), s.k.calls(day)},
+	snap := queue.Snapshot{Tickets: []queue.Ticket{}, Recent: []queue.Call{}, Desks: []queue.DeskState{}}
+	res, err := snapshotScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.open(day), s.k.calls(day), s.k.desks(day)},
 		s.k.base, recentCallsRead).Slice()
 	if err != nil {
 		return snap, s.fail(ctx, err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return snap, fmt.Errorf("snapshot script answered %d parts", len(res))
 	}
 	seq, _ := res[0].(string)
@@ -690,6 +711,18 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 		}
 		snap.Tickets = append(snap.Tickets, t)
 	}
+	desks, _ := res[3].([]any)
+	for _, v := range desks {
+		b, _ := v.(string)
+		var d queue.DeskState
+		if err := json.Unmarshal([]byte(b), &d); err != nil {
+			return snap, fmt.Errorf("desk state %q: %w", b, err)
+		}
+		if d.Open {
+			snap.Desks = append(snap.Desks, d)
+		}
+	}
+	sort.Slice(snap.Desks, func(i, j int) bool { return snap.Desks[i].Label < snap.Desks[j].Label })
 	type call struct {
 		queue.Call
 		place int64
