@@ -145,6 +145,7 @@ function showHome() {
 function renderLanguages() {
   const title = $("lang-title");
   title.replaceChildren();
+  title.classList.toggle("is-many", state.languages.length > 12);
   for (const l of state.languages) {
     const span = document.createElement("span");
     span.lang = l.code;
@@ -185,10 +186,10 @@ function chooseLanguage(code) {
 // ---- closed -----------------------------------------------------------------
 
 /** "Open again: Wednesday, 10 June at 09:00" in a language, or "no opening planned". */
-function opensText(code, iso) {
+function opensText(code, iso, short = false) {
   const t = translator(code);
   if (!iso) return t("noOpening");
-  return t("opensAt", { when: formatWhen(iso, language(code), state.config.timezone) });
+  return t("opensAt", { when: formatWhen(iso, language(code), state.config.timezone, { short }) });
 }
 
 function renderClosed() {
@@ -197,6 +198,7 @@ function renderClosed() {
   $("closed-when-de").textContent = opensText(GERMAN.code, nextOpen);
   const list = $("closed-list");
   list.replaceChildren();
+  list.classList.toggle("is-many", state.languages.length > 13);
   for (const l of state.languages) {
     if (l.code === GERMAN.code) continue; // German is on every screen already
     const t = translator(l.code);
@@ -213,7 +215,9 @@ function renderClosed() {
     name.textContent = l.name;
     const text = document.createElement("span");
     text.className = "closed-line";
-    text.textContent = `${t("closedTitle")}. ${opensText(l.code, nextOpen)}`;
+    const head = document.createElement("strong");
+    head.textContent = t("closedTitle");
+    text.append(head, " ", opensText(l.code, nextOpen, true));
     b.append(name, text);
     b.addEventListener("click", () => {
       setLanguage(l.code);
@@ -249,11 +253,23 @@ function lineState(id) {
   return state.lines.find((l) => l.id === id) || { open: true };
 }
 
+/** What the line buttons were last built from: unchanged, they are only updated in place. */
+let linesBuiltFrom = "";
+
 function renderLines() {
   const t = state.t;
   const box = $("line-choices");
   const tpl = /** @type {HTMLTemplateElement} */ ($("tpl-line"));
   const isGerman = state.lang === GERMAN.code;
+  // Rebuilding the buttons under a finger would swallow its tap: only when
+  // what they show has changed.
+  const from = JSON.stringify([state.lang, state.issuing && state.issuing.line, state.notice,
+    kioskLines().map((l) => [l.id, l.name, lineState(l.id).open, lineState(l.id).next_open])]);
+  if (from === linesBuiltFrom && box.childElementCount) {
+    refreshCounts();
+    return;
+  }
+  linesBuiltFrom = from;
   box.replaceChildren();
   for (const l of kioskLines()) {
     const ls = lineState(l.id);

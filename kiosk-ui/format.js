@@ -47,11 +47,14 @@ export function officeClock(date, timeZone) {
  * time zone: "Mittwoch, 10. Juni um 09:00", "الأربعاء، 10 يونيو في 09:00".
  * Languages Intl cannot write bring their own words ({weekdays, months,
  * pattern}); anything else falls back to German, the office's language.
+ * With short, weekday and month are abbreviated where Intl knows how ("Mi.,
+ * 17. Juni, 09:00"): for the list of every language on the closed screen.
  * @param {string|Date} when
  * @param {{code: string, dates?: {weekdays: string[], months: string[], pattern: string}}} lang
  * @param {string} timeZone IANA zone of the office
+ * @param {{short?: boolean}} [opts]
  */
-export function formatWhen(when, lang, timeZone) {
+export function formatWhen(when, lang, timeZone, { short = false } = {}) {
   const date = when instanceof Date ? when : new Date(when);
   if (Number.isNaN(date.getTime())) return "";
   if (lang.dates) {
@@ -65,9 +68,9 @@ export function formatWhen(when, lang, timeZone) {
   const code = intlSpeaks(lang.code) ? lang.code : "de";
   return new Intl.DateTimeFormat(intlLocale(code), {
     timeZone,
-    weekday: "long",
+    weekday: short ? "short" : "long",
     day: "numeric",
-    month: "long",
+    month: short ? "short" : "long",
     hour: "2-digit",
     minute: "2-digit",
   }).format(date);

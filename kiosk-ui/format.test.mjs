@@ -37,6 +37,13 @@ test("next opening in the visitor's language, 24-hour clock, Latin digits", () =
   assert.match(formatWhen(WED_9, language("en"), TZ), /Wednesday.*June.*09:00/);
 });
 
+test("short dates for the list of every language", () => {
+  const de = formatWhen(WED_9, language("de"), TZ, { short: true });
+  assert.match(de, /^Mi\./);
+  assert.match(de, /09:00/);
+  assert.equal(formatWhen(WED_9, language("ti"), TZ, { short: true }), "ረቡዕ 10 ሰነ፣ 09:00");
+});
+
 test("languages without Intl dates use their own words", () => {
   assert.equal(formatWhen(WED_9, language("ps"), TZ), "څلرنۍ، 10 جون، 09:00");
   assert.equal(formatWhen(WED_9, language("ti"), TZ), "ረቡዕ 10 ሰነ፣ 09:00");

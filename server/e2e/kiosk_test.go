@@ -23,6 +23,9 @@ import (
 // ticket; closed lines, printer trouble, a lost answer and a double tap; and
 // axe-core on every screen in German, Arabic and Ukrainian, with screenshots.
 
+// allLanguages are the 12 core and the 7 optional kiosk languages.
+var allLanguages = []string{"de", "en", "tr", "ro", "bg", "pl", "el", "it", "hr", "uk", "ar", "fa", "ru", "ku", "ps", "ti", "so", "es", "fr"}
+
 // Viewports of the kiosk: the portrait touchscreen and a landscape one.
 const (
 	portraitW, portraitH   = 1080, 1920
@@ -318,7 +321,8 @@ func TestKioskClosed(t *testing.T) {
 	if got := text(t, tab, "closed-when"); !strings.Contains(got, "Mittwoch") || !strings.Contains(got, "17.") || !strings.Contains(got, "09:00") {
 		t.Fatalf("closed screen says %q, want the next opening Mittwoch, 17. Juni, 09:00", got)
 	}
-	for code, want := range map[string]string{"ar": "الأربعاء", "uk": "середа", "tr": "Çarşamba", "fa": "09:00", "en": "Wednesday"} {
+	// The list of every language uses short weekdays and months.
+	for code, want := range map[string]string{"ar": "الأربعاء", "uk": "ср", "tr": "Çar", "fa": "09:00", "en": "Wed, Jun 17"} {
 		if got := text(t, tab, "closed-"+code); !strings.Contains(got, want) {
 			t.Errorf("closed screen in %s says %q, want %q", code, got, want)
 		}
@@ -376,6 +380,7 @@ func TestKioskPrinterTrouble(t *testing.T) {
 	b := browser.New(t)
 	tab := openKiosk(t, b, a, "", portraitW, portraitH)
 	tab.Click("lang-ar")
+	waitScreen(t, tab, "line")
 	tab.Click("line-mbe")
 	waitScreen(t, tab, "printfail")
 	shown, got := shownTicket(t, a, tab, "printfail-number")
@@ -399,12 +404,15 @@ func TestKioskPrinterTrouble(t *testing.T) {
 func TestKioskScreensAccessible(t *testing.T) {
 	loc := berlin(t)
 	normal := MustStart(t)
+	// The closed kiosk offers all 19 languages: the longest list there is.
 	closed := startApp(t, func(c *app.Config) {
 		for i := range c.Lines {
 			c.Lines[i].Hours = []string{"wed 09:00-12:00"}
 		}
+		c.Languages = allLanguages
 	}, newTestClock(time.Date(2026, 6, 11, 10, 0, 0, 0, loc)))
 	noPaper := startApp(t, brokenPrinter(t), nil)
+	many := startApp(t, func(c *app.Config) { c.Languages = allLanguages }, nil)
 	b := browser.New(t)
 
 	start := time.Now()
@@ -443,6 +451,7 @@ func TestKioskScreensAccessible(t *testing.T) {
 		}
 
 		printTab.Click("lang-" + lang)
+		waitScreen(t, printTab, "line")
 		printTab.Click("line-mbe")
 		waitScreen(t, printTab, "printfail")
 		shotAndAxe(t, printTab, "printfail-"+lang)
@@ -465,6 +474,22 @@ func TestKioskScreensAccessible(t *testing.T) {
 		waitScreen(t, idleTab, "lang")
 	}
 
+	// All 19 languages on the start screen, then a Pashto and a Tigrinya
+	// ticket (fonts for every script come from the server).
+	manyTab := openKiosk(t, b, many, "", portraitW, portraitH)
+	shotAndAxe(t, manyTab, "lang-all")
+	for _, lang := range []string{"ps", "ti"} {
+		manyTab.Click("lang-" + lang)
+		waitScreen(t, manyTab, "line")
+		manyTab.Click("line-jmd")
+		waitScreen(t, manyTab, "ticket")
+		shotAndAxe(t, manyTab, "ticket-"+lang)
+		manyTab.Click("new-ticket")
+		waitScreen(t, manyTab, "lang")
+	}
+	wideMany := openKiosk(t, b, many, "", landscapeW, landscapeH)
+	shot(t, wideMany, "kiosk-lang-all-landscape")
+
 	// The same screens in landscape, for the eye.
 	wide := openKiosk(t, b, normal, "", landscapeW, landscapeH)
 	shot(t, wide, "kiosk-lang-landscape")
@@ -479,6 +504,7 @@ func TestKioskScreensAccessible(t *testing.T) {
 	shot(t, wideClosed, "kiosk-closed-de-landscape")
 	widePrint := openKiosk(t, b, noPaper, "", landscapeW, landscapeH)
 	widePrint.Click("lang-uk")
+	waitScreen(t, widePrint, "line")
 	widePrint.Click("line-jmd")
 	waitScreen(t, widePrint, "printfail")
 	shotAndAxe(t, widePrint, "printfail-uk-landscape")
