@@ -75,6 +75,9 @@ type Ticket struct {
 	// Ahead is how many tickets wait before this one in its line. It is
 	// computed when a ticket is read on its own, and absent in events.
 	Ahead *int `json:"ahead,omitempty"`
+	// CallReason says why the ticket was called out of order (a key of the
+	// configured list, never free text).
+	CallReason string `json:"call_reason,omitempty"`
 	// Print is what became of the ticket's slip: "" (nothing known yet,
 	// or no printer), "printed" or "failed".
 	Print PrintState `json:"print,omitempty"`
@@ -115,6 +118,8 @@ const (
 	// status does not change, a failed slip leaves the ticket valid.
 	EventPrinted     EventType = "ticket.printed"
 	EventPrintFailed EventType = "ticket.print_failed"
+	EventPutBack     EventType = "ticket.put_back"
+	EventReactivated EventType = "ticket.reactivated"
 )
 
 // Event is one change in the durable, ordered log. Seq grows by one per event,
@@ -189,6 +194,15 @@ const (
 	ActDone     Action = "done"
 	ActNoShow   Action = "no_show"
 	ActTransfer Action = "transfer"
+	// ActCall calls a specific waiting ticket out of order, with a reason
+	// from the configured list.
+	ActCall Action = "call"
+	// ActPutBack returns a called ticket to the queue, at its original
+	// place or at the end.
+	ActPutBack Action = "put_back"
+	// ActReactivate brings a no-show back into the queue for a while
+	// after it was marked (the visitor had stepped out).
+	ActReactivate Action = "reactivate"
 )
 
 // Apply is the lifecycle: it applies action a to t at now and returns the
@@ -232,6 +246,7 @@ func Apply(t Ticket, a Action, toLine string, now time.Time) (Ticket, EventType,
 		t.Status = StatusWaiting
 		t.Desk = ""
 		t.CalledAt = nil
+		t.CallReason = ""
 		t.Transfers++
 		return t, EventTransferred, nil
 	}
@@ -309,6 +324,65 @@ type ActRequest struct {
 	ToLine string
 	Now    time.Time
 	Day    string
+	// Desk and Reason are for ActCall.
+	Desk   string
+	Reason string
+	// AtEnd puts a ticket back at the end of its line instead of at its
+	// original place (ActPutBack).
+	AtEnd bool
+	// MinRecall is the shortest time between two calls of a ticket.
+	MinRecall time.Duration
+	// Grace is how long after a no-show the ticket can be reactivated.
+	Grace time.Duration
+	// NextSeq is the seq the store's next event will get; a ticket put
+	// back at the end takes it as its new place. The store fills it.
+	NextSeq int64
+}
+
+// ApplyRequest is the whole lifecycle for one ticket: the actions of
+// Apply plus calling out of order, putting back and reactivating, with the
+// recall interval. Stores call it inside their transaction.
+func ApplyRequest(t Ticket, r ActRequest) (Ticket, EventType, error) {
+	now := r.Now
+	switch r.Action {
+	case ActRecall:
+		if t.Status == StatusCalled && t.CalledAt != nil && r.MinRecall > 0 && now.Sub(*t.CalledAt) < r.MinRecall {
+			wait := (r.MinRecall - now.Sub(*t.CalledAt)).Round(time.Second)
+			return t, "", Errorf(Conflict, "ticket %s was called just now; recall again in %v", t.Number, max(wait, time.Second))
+		}
+	case ActCall:
+		if r.Desk == "" || r.Reason == "" {
+			return t, "", Errorf(Invalid, "calling out of order needs a desk and a reason")
+		}
+		c, err := CallTicket(t, r.Desk, now)
+		if err != nil {
+			return t, "", err
+		}
+		c.CallReason = r.Reason
+		return c, EventCalled, nil
+	case ActPutBack:
+		if t.Status != StatusCalled {
+			return t, "", Errorf(Conflict, "ticket %s is %s; only a called ticket can be put back", t.Number, t.Status)
+		}
+		t.Status, t.Desk, t.CalledAt, t.CallReason = StatusWaiting, "", nil, ""
+		if r.AtEnd {
+			if r.NextSeq <= t.Place {
+				return t, "", Errorf(Internal, "no place at the end given")
+			}
+			t.Place = r.NextSeq
+		}
+		return t, EventPutBack, nil
+	case ActReactivate:
+		if t.Status != StatusNoShow {
+			return t, "", Errorf(Conflict, "ticket %s is %s; only a no-show can be reactivated", t.Number, t.Status)
+		}
+		if t.FinishedAt != nil && r.Grace > 0 && now.Sub(*t.FinishedAt) > r.Grace {
+			return t, "", Errorf(Conflict, "ticket %s was marked a no-show more than %v ago", t.Number, r.Grace)
+		}
+		t.Status, t.Desk, t.CalledAt, t.FinishedAt = StatusWaiting, "", nil, nil
+		return t, EventReactivated, nil
+	}
+	return Apply(t, r.Action, r.ToLine, now)
 }
 
 // PrintRequest records the outcome of printing a ticket's slip.

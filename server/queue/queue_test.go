@@ -468,3 +468,64 @@ func TestSetPrint(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyRequestNewActions(t *testing.T) {
+	at := func(min int) time.Time { return t1.Add(time.Duration(min) * time.Minute) }
+	called := ticketIn(StatusCalled)
+	called.Place = 5
+	calledAt := at(0)
+	called.CalledAt = &calledAt
+	noShow := ticketIn(StatusNoShow)
+	noShow.Place = 7
+	marked := at(0)
+	noShow.FinishedAt = &marked
+	for _, tc := range []struct {
+		name    string
+		t       Ticket
+		r       ActRequest
+		code    Code
+		ev      EventType
+		status  Status
+		place   int64
+		checkFn func(t *testing.T, got Ticket)
+	}{
+		{name: "call out of order", t: ticketIn(StatusWaiting), r: ActRequest{Action: ActCall, Desk: "Empore", Reason: "appointment", Now: at(1)},
+			ev: EventCalled, status: StatusCalled, checkFn: func(t *testing.T, got Ticket) {
+				if got.Desk != "Empore" || got.CallReason != "appointment" {
+					t.Fatalf("desk=%q reason=%q", got.Desk, got.CallReason)
+				}
+			}},
+		{name: "call a called ticket", t: called, r: ActRequest{Action: ActCall, Desk: "Empore", Reason: "urgent", Now: at(1)}, code: Conflict},
+		{name: "call without reason", t: ticketIn(StatusWaiting), r: ActRequest{Action: ActCall, Desk: "Empore", Now: at(1)}, code: Invalid},
+		{name: "put back at its place", t: called, r: ActRequest{Action: ActPutBack, Now: at(2), NextSeq: 40}, ev: EventPutBack, status: StatusWaiting, place: 5},
+		{name: "put back at the end", t: called, r: ActRequest{Action: ActPutBack, AtEnd: true, Now: at(2), NextSeq: 40}, ev: EventPutBack, status: StatusWaiting, place: 40},
+		{name: "put back a waiting ticket", t: ticketIn(StatusWaiting), r: ActRequest{Action: ActPutBack, Now: at(2)}, code: Conflict},
+		{name: "reactivate within grace", t: noShow, r: ActRequest{Action: ActReactivate, Now: at(29), Grace: 30 * time.Minute}, ev: EventReactivated, status: StatusWaiting, place: 7},
+		{name: "reactivate too late", t: noShow, r: ActRequest{Action: ActReactivate, Now: at(31), Grace: 30 * time.Minute}, code: Conflict},
+		{name: "reactivate a done ticket", t: ticketIn(StatusDone), r: ActRequest{Action: ActReactivate, Now: at(1), Grace: time.Hour}, code: Conflict},
+		{name: "recall too soon", t: called, r: ActRequest{Action: ActRecall, Now: at(0).Add(5 * time.Second), MinRecall: 15 * time.Second}, code: Conflict},
+		{name: "recall after the interval", t: called, r: ActRequest{Action: ActRecall, Now: at(0).Add(20 * time.Second), MinRecall: 15 * time.Second}, ev: EventRecalled, status: StatusCalled, place: 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ev, err := ApplyRequest(tc.t, tc.r)
+			if ErrorCode(err) != tc.code {
+				t.Fatalf("err=%v, want code %q", err, tc.code)
+			}
+			if tc.code != "" {
+				if !reflect.DeepEqual(got, tc.t) {
+					t.Fatalf("a refused action changed the ticket")
+				}
+				return
+			}
+			if ev != tc.ev || got.Status != tc.status {
+				t.Fatalf("ev=%q status=%q", ev, got.Status)
+			}
+			if tc.place != 0 && got.Place != tc.place {
+				t.Fatalf("place=%d, want %d", got.Place, tc.place)
+			}
+			if tc.checkFn != nil {
+				tc.checkFn(t, got)
+			}
+		})
+	}
+}

@@ -24,7 +24,23 @@ type Service struct {
 	// ClosedDays are dates (YYYY-MM-DD) without consultation: holidays,
 	// cancelled Wednesdays.
 	ClosedDays []string
+	// CallReasons are the reasons a counsellor may give for calling a
+	// ticket out of order (keys; the console shows their labels).
+	CallReasons []string
+	// MinRecall is the shortest time between two calls of one ticket.
+	MinRecall time.Duration
+	// NoShowGrace is how long a no-show can be reactivated.
+	NoShowGrace time.Duration
 }
+
+// Defaults of the desk rules.
+const (
+	DefaultMinRecall   = 15 * time.Second // long enough for the announcement to finish
+	DefaultNoShowGrace = 30 * time.Minute // a visitor who stepped out comes back within this
+)
+
+// DefaultCallReasons are the reasons for calling out of order.
+var DefaultCallReasons = []string{"appointment", "interpreter", "urgent", "returning", "accessibility"}
 
 // NewService returns a Service over store with the given lines, in the
 // Europe/Berlin time zone and on the system clock.
@@ -33,7 +49,8 @@ func NewService(store Store, lines []Line) *Service {
 	if err != nil {
 		loc = time.UTC
 	}
-	return &Service{Store: store, Lines: lines, Location: loc, Now: time.Now}
+	return &Service{Store: store, Lines: lines, Location: loc, Now: time.Now,
+		CallReasons: DefaultCallReasons, MinRecall: DefaultMinRecall, NoShowGrace: DefaultNoShowGrace}
 }
 
 // Day returns the service day of t: its date in the office's time zone.
@@ -128,13 +145,31 @@ func (s *Service) Next(ctx context.Context, desk string, lines []string) (Ticket
 
 // Act applies a desk's action to ticket id. toLine is only for transfers.
 func (s *Service) Act(ctx context.Context, id string, a Action, toLine string) (Ticket, error) {
-	if a == ActTransfer {
-		if _, err := s.Line(toLine); err != nil {
+	return s.ActWith(ctx, ActRequest{ID: id, Action: a, ToLine: toLine})
+}
+
+// ActWith applies an action with all its details (desk and reason for a
+// call out of order, AtEnd for putting back); the service fills in the
+// time and its rules.
+func (s *Service) ActWith(ctx context.Context, r ActRequest) (Ticket, error) {
+	switch r.Action {
+	case ActTransfer:
+		if _, err := s.Line(r.ToLine); err != nil {
 			return Ticket{}, err
+		}
+	case ActCall:
+		desk, err := CleanDesk(r.Desk)
+		if err != nil {
+			return Ticket{}, err
+		}
+		r.Desk = desk
+		if !slices.Contains(s.CallReasons, r.Reason) {
+			return Ticket{}, Errorf(Invalid, "reason %q is not one of %v", r.Reason, s.CallReasons)
 		}
 	}
 	now := s.now()
-	return s.Store.Act(ctx, ActRequest{ID: id, Action: a, ToLine: toLine, Now: now, Day: s.Day(now)})
+	r.Now, r.Day, r.MinRecall, r.Grace = now, s.Day(now), s.MinRecall, s.NoShowGrace
+	return s.Store.Act(ctx, r)
 }
 
 // SetDesk opens, pauses, resumes or closes a desk, with the lines it

@@ -266,7 +266,8 @@ func TestServiceActRequest(t *testing.T) {
 	if _, err := s.Act(t.Context(), "abc", ActTransfer, "jmd"); err != nil {
 		t.Fatalf("Act: %v", err)
 	}
-	want := ActRequest{ID: "abc", Action: ActTransfer, ToLine: "jmd", Now: now, Day: "2026-03-11"}
+	want := ActRequest{ID: "abc", Action: ActTransfer, ToLine: "jmd", Now: now, Day: "2026-03-11",
+		MinRecall: DefaultMinRecall, Grace: DefaultNoShowGrace}
 	if got := st.act; got == nil || !reflect.DeepEqual(*got, want) {
 		t.Fatalf("request=%+v, want %+v", got, want)
 	}

@@ -48,6 +48,14 @@ type Store struct {
 	lastSeq atomic.Int64
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every commit
+
+	// reqs carries write requests to the writer goroutine (see Group
+	// commit). It is unbuffered: requests wait in their senders until the
+	// writer takes them, so none is left behind in a buffer at Close.
+	reqs       chan *writeReq
+	quit       chan struct{} // closed by Close
+	closeOnce  sync.Once
+	writerDone chan struct{} // closed when the writer has ended
 }
 
 var _ queue.Store = (*Store)(nil)
@@ -82,7 +90,9 @@ func OpenFile(path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{path: path, w: w, r: r, changed: make(chan struct{})}
+	s := &Store{path: path, w: w, r: r, changed: make(chan struct{}),
+		reqs: make(chan *writeReq), quit: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.write()
 	ctx := context.Background()
 	if err := migrate(ctx, w); err != nil {
 		s.Close()
@@ -105,8 +115,12 @@ func OpenFile(path string) (*Store, error) {
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
+// Close closes the database. The batch being committed is answered as
+// usual; writes still waiting for the writer, and any made later, fail
+// with Unavailable.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.writerDone
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -117,39 +131,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		return queue.Errorf(queue.Unavailable, "store unavailable")
 	}
 	return nil
-}
-
-// tx runs fn in one write transaction and, after a successful commit, wakes
-// the event waiters.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return unavailable(err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return unavailable(err)
-	}
-	s.notify(ctx)
-	return nil
-}
-
-func (s *Store) notify(ctx context.Context) {
-	if seq, err := s.LastSeq(ctx); err == nil {
-		for {
-			old := s.lastSeq.Load()
-			if seq <= old || s.lastSeq.CompareAndSwap(old, seq) {
-				break
-			}
-		}
-	}
-	s.mu.Lock()
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
 }
 
 func unavailable(err error) error {
@@ -180,7 +161,7 @@ func record(ctx context.Context, tx *sql.Tx, typ queue.EventType, at time.Time, 
 	return queue.Event{Seq: seq, Type: typ, At: at, Ticket: t}, nil
 }
 
-const ticketCols = `id, day, line, issued_line, num, number, lang, status, place, desk, recalls, transfers, token, issued_at, called_at, finished_at, print, print_error`
+const ticketCols = `id, day, line, issued_line, num, number, lang, status, place, desk, recalls, transfers, token, issued_at, called_at, finished_at, print, print_error, call_reason`
 
 type scanner interface{ Scan(...any) error }
 
@@ -190,7 +171,7 @@ func scanTicket(row scanner) (queue.Ticket, error) {
 	var issued int64
 	var called, finished sql.NullInt64
 	err := row.Scan(&t.ID, &t.Day, &t.Line, &t.IssuedLine, &num, &t.Number, &t.Lang, &t.Status, &t.Place,
-		&t.Desk, &t.Recalls, &t.Transfers, &t.Token, &issued, &called, &finished, &t.Print, &t.PrintError)
+		&t.Desk, &t.Recalls, &t.Transfers, &t.Token, &issued, &called, &finished, &t.Print, &t.PrintError, &t.CallReason)
 	if err != nil {
 		return t, err
 	}
@@ -215,8 +196,8 @@ func millis(t *time.Time) any {
 
 // update writes the mutable fields of t.
 func update(ctx context.Context, tx *sql.Tx, t queue.Ticket) error {
-	_, err := tx.ExecContext(ctx, `UPDATE tickets SET line = ?, status = ?, desk = ?, recalls = ?, transfers = ?, called_at = ?, finished_at = ?, print = ?, print_error = ? WHERE id = ?`,
-		t.Line, string(t.Status), t.Desk, t.Recalls, t.Transfers, millis(t.CalledAt), millis(t.FinishedAt), string(t.Print), t.PrintError, t.ID)
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET line = ?, status = ?, desk = ?, recalls = ?, transfers = ?, called_at = ?, finished_at = ?, print = ?, print_error = ?, call_reason = ?, place = ? WHERE id = ?`,
+		t.Line, string(t.Status), t.Desk, t.Recalls, t.Transfers, millis(t.CalledAt), millis(t.FinishedAt), string(t.Print), t.PrintError, t.CallReason, t.Place, t.ID)
 	return err
 }
 
@@ -281,7 +262,7 @@ func withAhead(ctx context.Context, q querier, t queue.Ticket) (queue.Ticket, er
 func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bool, error) {
 	var t queue.Ticket
 	var replay bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
 			return err
 		}
@@ -325,9 +306,9 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			return err
 		}
 		t.Place = next
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.ID, t.Day, t.Line, t.IssuedLine, num, t.Number, t.Lang, string(t.Status), t.Place, "", 0, 0, t.Token,
-			t.IssuedAt.UnixMilli(), nil, nil, "", ""); err != nil {
+			t.IssuedAt.UnixMilli(), nil, nil, "", "", ""); err != nil {
 			return fmt.Errorf("insert ticket: %w", err)
 		}
 		ev, err := record(ctx, tx, queue.EventIssued, r.Now, t)
@@ -352,28 +333,35 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 	return t, replay, nil
 }
 
+// finishDesk marks the ticket still called at desk done, if there is one.
+func finishDesk(ctx context.Context, tx *sql.Tx, day, desk string, now time.Time) error {
+	cur, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'called' AND day = ? AND desk = ? ORDER BY place`, day, desk))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	done, _, err := queue.Apply(cur, queue.ActDone, "", now)
+	if err != nil {
+		return err
+	}
+	if err := update(ctx, tx, done); err != nil {
+		return err
+	}
+	_, err = record(ctx, tx, queue.EventDone, now, done)
+	return err
+}
+
 // Next calls the oldest waiting ticket of the desk's lines.
 func (s *Store) Next(ctx context.Context, r queue.NextRequest) (queue.Ticket, error) {
 	var t queue.Ticket
 	var empty bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
 			return err
 		}
-		cur, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'called' AND day = ? AND desk = ? ORDER BY place`, r.Day, r.Desk))
-		switch {
-		case err == nil:
-			done, _, err := queue.Apply(cur, queue.ActDone, "", r.Now)
-			if err != nil {
-				return err
-			}
-			if err := update(ctx, tx, done); err != nil {
-				return err
-			}
-			if _, err := record(ctx, tx, queue.EventDone, r.Now, done); err != nil {
-				return err
-			}
-		case !errors.Is(err, sql.ErrNoRows):
+		if err := finishDesk(ctx, tx, r.Day, r.Desk, r.Now); err != nil {
 			return err
 		}
 		args := []any{r.Day}
@@ -411,7 +399,7 @@ func (s *Store) Next(ctx context.Context, r queue.NextRequest) (queue.Ticket, er
 // Act applies an action to one ticket.
 func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, error) {
 	var t queue.Ticket
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
 			return err
 		}
@@ -419,7 +407,16 @@ func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, erro
 		if err != nil {
 			return err
 		}
-		next, typ, err := queue.Apply(cur, r.Action, r.ToLine, r.Now)
+		if err := tx.QueryRowContext(ctx, `SELECT value + 1 FROM meta WHERE key = 'seq'`).Scan(&r.NextSeq); err != nil {
+			return err
+		}
+		if r.Action == queue.ActCall && cur.Status == queue.StatusWaiting {
+			// As with Next: the desk's current ticket is done first.
+			if err := finishDesk(ctx, tx, r.Day, r.Desk, r.Now); err != nil {
+				return err
+			}
+		}
+		next, typ, err := queue.ApplyRequest(cur, r)
 		if err != nil {
 			return err
 		}
@@ -441,7 +438,7 @@ func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, erro
 // SetPrint records the outcome of a ticket's slip.
 func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticket, error) {
 	var t queue.Ticket
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := getTicket(ctx, tx, r.ID)
 		if err != nil {
 			return err
@@ -467,7 +464,7 @@ func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticke
 
 // SetDesk stores a desk's state and records desk.updated.
 func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskState, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		b, err := json.Marshal(r.State)
 		if err != nil {
 			return err
@@ -658,7 +655,7 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 // one so seq stays known. It returns how many it deleted.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE at < ? AND seq < (SELECT value FROM meta WHERE key = 'seq')`, before.UnixMilli())
 		if err != nil {
 			return err

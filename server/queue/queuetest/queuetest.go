@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 	t.Run("Act", func(t *testing.T) { testAct(t, open) })
 	t.Run("Print", func(t *testing.T) { testPrint(t, open) })
 	t.Run("Desks", func(t *testing.T) { testDesks(t, open) })
+	t.Run("DeskRules", func(t *testing.T) { testDeskRules(t, open) })
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
@@ -265,6 +266,8 @@ var eventStatus = map[queue.EventType]queue.Status{
 	queue.EventNoShow:      queue.StatusNoShow,
 	queue.EventTransferred: queue.StatusWaiting,
 	queue.EventExpired:     queue.StatusExpired,
+	queue.EventPutBack:     queue.StatusWaiting,
+	queue.EventReactivated: queue.StatusWaiting,
 }
 
 // checkEvent checks what holds for every event.
@@ -940,7 +943,7 @@ func testAct(t *testing.T, open func(t *testing.T) queue.Store) {
 		a := f.draw(t, "mbe")
 		f.next(t, "Platz 1", "mbe")
 		seq := f.lastSeq(t)
-		_, err := f.svc.Act(t.Context(), a.ID, "reactivate", "")
+		_, err := f.svc.Act(t.Context(), a.ID, "explode", "")
 		wantCode(t, err, queue.Invalid)
 		f.wantNoChange(t, seq)
 	})
@@ -1713,5 +1716,80 @@ func testDesks(t *testing.T, open func(t *testing.T) queue.Store) {
 		_, err = f.svc.SetDesk(t.Context(), strings.Repeat("x", 41), []string{"mbe"}, true, false, "b")
 		wantCode(t, err, queue.Invalid)
 		f.wantNoChange(t, seq)
+	})
+}
+
+func testDeskRules(t *testing.T, open func(t *testing.T) queue.Store) {
+	t.Run("CallOutOfOrder", func(t *testing.T) {
+		f := setup(t, open)
+		a := f.draw(t, "mbe")
+		b := f.draw(t, "mbe")
+		cur := f.next(t, "Empore", "mbe") // a
+		f.clock.Advance(time.Minute)
+		seq := f.lastSeq(t)
+		got, err := f.svc.ActWith(t.Context(), queue.ActRequest{ID: b.ID, Action: queue.ActCall, Desk: "Empore", Reason: "appointment"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != queue.StatusCalled || got.Desk != "Empore" || got.CallReason != "appointment" {
+			t.Fatalf("called out of order: %+v", got)
+		}
+		// The desk's current ticket was done first, as with Next.
+		f.expectEvents(t, seq, wantEv{queue.EventDone, cur.ID, "Empore"}, wantEv{queue.EventCalled, b.ID, "Empore"})
+		_ = a
+		_, err = f.svc.ActWith(t.Context(), queue.ActRequest{ID: b.ID, Action: queue.ActCall, Desk: "Empore", Reason: "gossip"})
+		wantCode(t, err, queue.Invalid)
+	})
+	t.Run("PutBack", func(t *testing.T) {
+		f := setup(t, open)
+		a := f.draw(t, "jmd")
+		b := f.draw(t, "jmd")
+		f.next(t, "Platz 1", "jmd") // a
+		back := f.act(t, a.ID, queue.ActPutBack, "")
+		if back.Status != queue.StatusWaiting || back.Place != a.Place || back.Desk != "" {
+			t.Fatalf("put back: %+v", back)
+		}
+		if got := f.next(t, "Platz 1", "jmd"); got.ID != a.ID {
+			t.Fatalf("after putting back at its place, next called %s, want %s", got.Number, a.Number)
+		}
+		end, err := f.svc.ActWith(t.Context(), queue.ActRequest{ID: a.ID, Action: queue.ActPutBack, AtEnd: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if end.Place <= b.Place || end.Place != f.lastSeq(t) {
+			t.Fatalf("put back at the end: place %d (b at %d, last seq %d)", end.Place, b.Place, f.lastSeq(t))
+		}
+		if got := f.next(t, "Platz 1", "jmd"); got.ID != b.ID {
+			t.Fatalf("after putting back at the end, next called %s, want %s", got.Number, b.Number)
+		}
+		f.wantAhead(t, a.ID, 0)
+	})
+	t.Run("ReactivateNoShow", func(t *testing.T) {
+		f := setup(t, open)
+		a := f.draw(t, "mbe")
+		f.next(t, "Platz 1", "mbe")
+		f.act(t, a.ID, queue.ActNoShow, "")
+		f.clock.Advance(10 * time.Minute)
+		back := f.act(t, a.ID, queue.ActReactivate, "")
+		if back.Status != queue.StatusWaiting || back.FinishedAt != nil || back.Place != a.Place {
+			t.Fatalf("reactivated: %+v", back)
+		}
+		f.next(t, "Platz 1", "mbe")
+		f.act(t, a.ID, queue.ActNoShow, "")
+		f.clock.Advance(queue.DefaultNoShowGrace + time.Minute)
+		_, err := f.svc.Act(t.Context(), a.ID, queue.ActReactivate, "")
+		wantCode(t, err, queue.Conflict)
+	})
+	t.Run("RecallInterval", func(t *testing.T) {
+		f := setup(t, open)
+		a := f.draw(t, "mbe")
+		f.next(t, "Platz 1", "mbe")
+		f.clock.Advance(5 * time.Second)
+		_, err := f.svc.Act(t.Context(), a.ID, queue.ActRecall, "")
+		wantCode(t, err, queue.Conflict)
+		f.clock.Advance(queue.DefaultMinRecall)
+		if got := f.act(t, a.ID, queue.ActRecall, ""); got.Recalls != 1 {
+			t.Fatalf("recall after the interval: %+v", got)
+		}
 	})
 }
