@@ -88,6 +88,10 @@ type ClientConfig struct {
 	// (ticket.printed or ticket.print_failed) within PrintTimeoutSeconds.
 	Printing            bool `json:"printing"`
 	PrintTimeoutSeconds int  `json:"print_timeout_seconds"`
+	// CallReasons are the keys a counsellor may give for calling out of
+	// order; NoShowGraceMinutes how long a no-show can be reactivated.
+	CallReasons        []string `json:"call_reasons"`
+	NoShowGraceMinutes int      `json:"no_show_grace_minutes"`
 }
 
 // DeskConfig is a desk as the display shows and says it.

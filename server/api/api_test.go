@@ -71,8 +71,10 @@ func MustServeWith(tb testing.TB, change func(*api.Server)) *env {
 		tb.Fatal(err)
 	}
 	p := &recordingPrinter{}
+	svc := queue.NewService(store, queue.DefaultLines())
+	svc.MinRecall = 0 // the interval is tested in the conformance suite
 	s := &api.Server{
-		Svc: queue.NewService(store, queue.DefaultLines()), Printer: p, Logger: slog.New(slog.DiscardHandler),
+		Svc: svc, Printer: p, Logger: slog.New(slog.DiscardHandler),
 		UIs: map[string]fs.FS{"kiosk": fstest.MapFS{
 			"index.html": {Data: []byte("<!doctype html><meta charset=utf-8><title>Kiosk</title>")},
 			"app.js":     {Data: []byte("export {}")},
@@ -545,5 +547,32 @@ func TestReprint(t *testing.T) {
 	}
 	if r := e.do(t, "POST", "/api/v1/tickets/nope/reprint", ""); r.status != 404 {
 		t.Fatalf("reprint of an unknown ticket: %d", r.status)
+	}
+}
+
+func TestOutOfOrderAndPutBack(t *testing.T) {
+	e := MustServe(t)
+	a := e.draw(t, "mbe")
+	b := e.draw(t, "mbe")
+	r := e.do(t, "POST", "/api/v1/tickets/"+b.ID+"/call", `{"desk":"Empore","reason":"appointment"}`)
+	if r.status != 200 || r.ticket(t).CallReason != "appointment" || r.ticket(t).Desk != "Empore" {
+		t.Fatalf("call out of order: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/api/v1/tickets/"+a.ID+"/call", `{"desk":"Empore","reason":"because I say so"}`); r.status != 422 {
+		t.Fatalf("free-text reason: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/api/v1/tickets/"+a.ID+"/call", ``); r.status != 400 {
+		t.Fatalf("call without body: %d %s", r.status, r.body)
+	}
+	r = e.do(t, "POST", "/api/v1/tickets/"+b.ID+"/put-back", `{"at_end":true}`)
+	if r.status != 200 || r.ticket(t).Status != queue.StatusWaiting || r.ticket(t).Place <= a.Place {
+		t.Fatalf("put back at the end: %d %s", r.status, r.body)
+	}
+	if got := e.do(t, "POST", "/api/v1/desks/Empore/next", `{"lines":["mbe"]}`).ticket(t); got.ID != a.ID {
+		t.Fatalf("next after put-back called %s", got.Number)
+	}
+	e.do(t, "POST", "/api/v1/tickets/"+a.ID+"/no-show", "")
+	if r := e.do(t, "POST", "/api/v1/tickets/"+a.ID+"/reactivate", ""); r.status != 200 || r.ticket(t).Status != queue.StatusWaiting {
+		t.Fatalf("reactivate: %d %s", r.status, r.body)
 	}
 }

@@ -99,15 +99,22 @@ func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
 
 // actions maps the URL's last segment to the domain action.
 var actions = map[string]queue.Action{
-	"recall":   queue.ActRecall,
-	"done":     queue.ActDone,
-	"no-show":  queue.ActNoShow,
-	"transfer": queue.ActTransfer,
+	"recall":     queue.ActRecall,
+	"done":       queue.ActDone,
+	"no-show":    queue.ActNoShow,
+	"transfer":   queue.ActTransfer,
+	"call":       queue.ActCall,
+	"put-back":   queue.ActPutBack,
+	"reactivate": queue.ActReactivate,
 }
 
-// transferRequest is the body of POST /api/v1/tickets/{id}/transfer.
-type transferRequest struct {
-	Line string `json:"line"`
+// actionRequest is the body of POST /api/v1/tickets/{id}/{action}: line
+// for transfer; desk and reason for call; at_end for put-back.
+type actionRequest struct {
+	Line   string `json:"line"`
+	Desk   string `json:"desk"`
+	Reason string `json:"reason"`
+	AtEnd  bool   `json:"at_end"`
 }
 
 func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
@@ -116,8 +123,8 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, errNoRoute)
 		return
 	}
-	var req transferRequest
-	if err := decode(w, r, &req, a != queue.ActTransfer); err != nil {
+	var req actionRequest
+	if err := decode(w, r, &req, a != queue.ActTransfer && a != queue.ActCall); err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}
@@ -125,7 +132,8 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, queue.Errorf(queue.UnknownLine, "name the line to transfer the ticket to"))
 		return
 	}
-	t, err := s.Svc.Act(r.Context(), r.PathValue("id"), a, req.Line)
+	t, err := s.Svc.ActWith(r.Context(), queue.ActRequest{ID: r.PathValue("id"), Action: a, ToLine: req.Line,
+		Desk: req.Desk, Reason: req.Reason, AtEnd: req.AtEnd})
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -66,6 +66,9 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	svc := queue.NewService(store, cfg.Lines)
 	svc.Location = loc
 	svc.ClosedDays = cfg.ClosedDays
+	svc.CallReasons = cfg.CallReasons
+	svc.MinRecall = time.Duration(cfg.RecallIntervalSeconds) * time.Second
+	svc.NoShowGrace = time.Duration(cfg.NoShowGraceMinutes) * time.Minute
 
 	renderer, err := printer.NewRenderer(printer.Options{})
 	if err != nil {
@@ -92,6 +95,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		Office: cfg.Office, Timezone: cfg.Timezone, Languages: cfg.Languages, DisplayLang: cfg.DisplayLang,
 		Lines: cfg.Lines, ClosedDays: cfg.ClosedDays, Desks: []api.DeskConfig{},
 		Printing: a.Slips.Enabled(), PrintTimeoutSeconds: int(printTimeout / time.Second),
+		CallReasons: cfg.CallReasons, NoShowGraceMinutes: cfg.NoShowGraceMinutes,
 	}
 	for _, d := range cfg.Desks {
 		client.Desks = append(client.Desks, api.DeskConfig{Label: d.Label, Spoken: d.Spoken})

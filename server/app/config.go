@@ -64,6 +64,15 @@ type Config struct {
 	DisplayLang string `json:"display_lang"`
 	// Privacy is who is responsible for the data, shown on the kiosk.
 	Privacy Privacy `json:"privacy"`
+	// CallReasons are the reasons a counsellor may pick when calling a
+	// ticket out of order (keys; the console shows labels for the known
+	// ones). No free text, so no personal data can slip in.
+	CallReasons []string `json:"call_reasons"`
+	// RecallIntervalSeconds is the shortest time between two calls of one
+	// ticket.
+	RecallIntervalSeconds int `json:"recall_interval_seconds"`
+	// NoShowGraceMinutes is how long a no-show can be reactivated.
+	NoShowGraceMinutes int `json:"no_show_grace_minutes"`
 	// DrawRatePerMinute is how many tickets one kiosk may draw a minute
 	// (benchmarks and load tests raise it).
 	DrawRatePerMinute float64 `json:"draw_rate_per_minute"`
@@ -93,15 +102,18 @@ var CoreLanguages = []string{"de", "en", "tr", "ro", "bg", "pl", "el", "it", "hr
 // with its two lines, listening on :8080 with data in ./data.
 func DefaultConfig() Config {
 	return Config{
-		Addr:        ":8080",
-		Data:        "./data",
-		Office:      "Bürgerbüro Offenbach am Main",
-		Timezone:    "Europe/Berlin",
-		Lines:       queue.DefaultLines(),
-		LogLevel:    "info",
-		Site:        "default",
-		Languages:   append([]string(nil), CoreLanguages...),
-		DisplayLang: "de",
+		Addr:                  ":8080",
+		Data:                  "./data",
+		Office:                "Bürgerbüro Offenbach am Main",
+		Timezone:              "Europe/Berlin",
+		Lines:                 queue.DefaultLines(),
+		LogLevel:              "info",
+		Site:                  "default",
+		Languages:             append([]string(nil), CoreLanguages...),
+		DisplayLang:           "de",
+		CallReasons:           append([]string(nil), queue.DefaultCallReasons...),
+		RecallIntervalSeconds: int(queue.DefaultMinRecall / time.Second),
+		NoShowGraceMinutes:    int(queue.DefaultNoShowGrace / time.Minute),
 		Privacy: Privacy{
 			Responsible: "Stadt Offenbach am Main – Bürgerbüro",
 			// Set the office's real contact in the config file; the
@@ -242,6 +254,20 @@ func (c *Config) Validate() error {
 		if _, err := queue.CleanDesk(d.Label); err != nil {
 			bad(fmt.Sprintf("desks[%d].label", i), "%v", err)
 		}
+	}
+	if len(c.CallReasons) == 0 {
+		bad("call_reasons", "give at least one reason for calling out of order")
+	}
+	for i, r := range c.CallReasons {
+		if !lineIDRE.MatchString(r) {
+			bad(fmt.Sprintf("call_reasons[%d]", i), "%q must be a short key like appointment", r)
+		}
+	}
+	if c.RecallIntervalSeconds < 0 || c.RecallIntervalSeconds > 600 {
+		bad("recall_interval_seconds", "must be between 0 and 600")
+	}
+	if c.NoShowGraceMinutes < 0 || c.NoShowGraceMinutes > 24*60 {
+		bad("no_show_grace_minutes", "must be between 0 and 1440")
 	}
 	if c.DrawRatePerMinute < 0 {
 		bad("draw_rate_per_minute", "must not be negative")
