@@ -36,6 +36,13 @@ const LINES_REFRESH_MS = 30000;
 const PRINT_GRACE_MS = 4000;
 /** Pause between attempts to read the config while the server is unreachable. */
 const CONFIG_RETRY_MS = 10000;
+/**
+ * A request whose answer never came may still have made a ticket. A tap on
+ * the same line in the same language this soon after reuses its key, so that
+ * ticket is handed out instead of a second one (also to the next visitor:
+ * nobody has seen it).
+ */
+const UNANSWERED_KEY_MS = 5 * 60000;
 
 const $ = (id) => document.getElementById(id);
 const tDe = translator(GERMAN.code);
@@ -69,6 +76,8 @@ const state = {
   ticket: null,
   /** What became of the slip: "off" (no printer), "pending", "printed", "failed". */
   print: "off",
+  /** The last request that got no answer: {line, lang, key, at}. Survives startOver. */
+  unanswered: null,
 };
 
 const live = connectQueue();
@@ -373,10 +382,12 @@ function refreshCounts() {
 
 // ---- drawing a ticket ---------------------------------------------------------
 
-/** Starts a new ticket request for a tap on a line: a fresh Idempotency-Key. */
+/** Starts a ticket request for a tap on a line: a fresh Idempotency-Key, unless an unanswered one fits. */
 function requestTicket(lineId) {
   if (state.issuing) return; // a second tap while the first is on its way
-  issue(lineId, newIdempotencyKey());
+  const u = state.unanswered;
+  const reuse = u && u.line === lineId && u.lang === state.lang && Date.now() - u.at < UNANSWERED_KEY_MS;
+  issue(lineId, reuse ? u.key : newIdempotencyKey());
 }
 
 /** Sends the request, retrying quietly with the same key, so the server makes at most one ticket. */
@@ -397,6 +408,7 @@ async function issue(lineId, key) {
         headers: { "Idempotency-Key": key },
       });
       state.issuing = null;
+      state.unanswered = null;
       setProblemBusy(false);
       showTicket(ticket);
       return;
@@ -423,6 +435,7 @@ async function issue(lineId, key) {
   }
   const kind = err instanceof ApiError && err.retryable ? "offline" : "other";
   state.failed = { line: lineId, key, kind };
+  state.unanswered = kind === "offline" ? { line: lineId, lang: state.lang, key, at: Date.now() } : null;
   renderProblem();
   show("problem");
 }

@@ -261,15 +261,20 @@ func TestKioskOneTicketPerTap(t *testing.T) {
 	waitScreen(t, tab, "lang")
 	tab.Click("lang-uk")
 	waitScreen(t, tab, "line")
-	// Every POST reaches the server, but the first three answers are lost.
+	// Every POST reaches the server, but the next window.__lose answers are
+	// lost on the way back.
 	browser.Eval[bool](tab, `(() => {
 		window.__keys = [];
+		window.__lose = 3;
 		const real = window.fetch;
 		window.fetch = async (url, init) => {
 			if (String(url).endsWith("/api/v1/tickets") && init && init.method === "POST") {
 				window.__keys.push(init.headers["Idempotency-Key"]);
 				const res = await real(url, init);
-				if (window.__keys.length <= 3) throw new TypeError("Failed to fetch");
+				if (window.__lose > 0) {
+					window.__lose--;
+					throw new TypeError("Failed to fetch");
+				}
 				return res;
 			}
 			return real(url, init);
@@ -299,6 +304,31 @@ func TestKioskOneTicketPerTap(t *testing.T) {
 		if k != keys[0] {
 			t.Fatalf("Idempotency-Keys %v: a retry used a new key", keys)
 		}
+	}
+
+	// Lost again; this visitor gives up (Back) and taps the same line anew:
+	// the unanswered request's ticket is handed out, not a second one.
+	tab.Click("new-ticket")
+	waitScreen(t, tab, "lang")
+	tab.Click("lang-uk")
+	waitScreen(t, tab, "line")
+	browser.Eval[bool](tab, `(() => { window.__keys = []; window.__lose = 3; return true })()`)
+	tab.Click("line-jmd")
+	waitScreen(t, tab, "problem")
+	tab.Click("problem-back")
+	waitScreen(t, tab, "lang")
+	tab.Click("lang-uk")
+	waitScreen(t, tab, "line")
+	tab.Click("line-jmd")
+	waitScreen(t, tab, "ticket")
+	if shown, got := shownTicket(t, a, tab, "ticket-number"); shown != "J-003" || got.Number != "J-003" {
+		t.Fatalf("after Back and a new tap the kiosk shows %q (API %q), want J-003", shown, got.Number)
+	}
+	if w := waiting(t, a); w["jmd"] != 3 {
+		t.Fatalf("%d JMD tickets wait, want 3", w["jmd"])
+	}
+	if keys := browser.Eval[[]string](tab, `window.__keys`); len(keys) != 4 || keys[3] != keys[0] {
+		t.Fatalf("Idempotency-Keys %v: the new tap did not reuse the unanswered key", keys)
 	}
 }
 
@@ -511,11 +541,37 @@ func TestKioskScreensAccessible(t *testing.T) {
 	t.Logf("screens checked in %v", time.Since(start).Round(time.Millisecond))
 }
 
-// shotAndAxe saves a screenshot and runs axe-core on what is on screen.
+// shotAndAxe saves a screenshot, runs axe-core on what is on screen and
+// checks the size and spacing of the touch targets.
 func shotAndAxe(tb testing.TB, tab *browser.Tab, name string) {
 	tb.Helper()
 	shot(tb, tab, "kiosk-"+name)
 	checkAxe(tb, tab, name)
+	checkTargets(tb, tab, name)
+}
+
+// checkTargets: every control that can be touched now is at least 44×44 CSS
+// px and at least 8 px away from every other one.
+func checkTargets(tb testing.TB, tab *browser.Tab, name string) {
+	tb.Helper()
+	bad := browser.Eval[[]string](tab, `(() => {
+		const els = [...document.querySelectorAll("button, a[href], input, select, [role=button]")]
+			.filter(e => e.checkVisibility() && !e.closest("[inert]"));
+		const label = (e) => e.dataset.testid || e.id || e.textContent.trim().slice(0, 30);
+		const rs = els.map(e => e.getBoundingClientRect());
+		const bad = els.length ? [] : ["no control found"];
+		rs.forEach((r, i) => {
+			if (r.width < 44 || r.height < 44) bad.push(label(els[i]) + " is " + Math.round(r.width) + "×" + Math.round(r.height));
+		});
+		for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+			const a = rs[i], b = rs[j];
+			const gap = Math.max(b.left - a.right, a.left - b.right, b.top - a.bottom, a.top - b.bottom);
+			if (gap < 8) bad.push(label(els[i]) + " and " + label(els[j]) + " are " + Math.round(gap) + " px apart");
+		}
+		return bad })()`)
+	for _, b := range bad {
+		tb.Errorf("touch targets on %s: %s", name, b)
+	}
 }
 
 // shot saves what the viewport shows (a full-page capture of a
