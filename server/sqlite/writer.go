@@ -1,0 +1,221 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+
+	"wartemarke/server/queue"
+)
+
+// Group commit.
+//
+// SQLite has one writer at a time, and with synchronous=FULL every COMMIT
+// waits for an fsync of the write-ahead log. One transaction per request
+// therefore caps the store at its single-commit rate (a few thousand a
+// second on an ordinary disk), and a burst of kiosks queues behind the
+// fsyncs. Instead, every write goes to one writer goroutine. It takes the
+// first waiting request and every other one waiting at that moment (up to
+// maxBatch), runs each in its own SAVEPOINT of one transaction, and commits
+// once: one fsync for the whole batch. A request that fails is rolled back
+// to its savepoint and gets its own error; the others commit. Answers are
+// given only after COMMIT returned, so an answer still means committed and
+// on disk.
+//
+// While one batch commits, the next requests gather, so batches grow with
+// the load by themselves: one kiosk at a time pays one fsync per draw, a
+// burst of 64 shares each fsync among the draws that waited for it.
+
+// maxBatch bounds a batch, so that one commit stays short and the requests
+// that arrive during it wait for at most one more.
+const maxBatch = 128
+
+// txFunc is the work of one write request. It runs inside the batch's
+// transaction with a context that is never cancelled: an interrupted
+// statement would roll back the whole transaction, the other requests'
+// work included. The store checks the request's own context before it
+// starts the work.
+type txFunc func(ctx context.Context, tx *sql.Tx) error
+
+// The states of a write request.
+const (
+	reqQueued    int32 = iota // sent to the writer, not started
+	reqTaken                  // the writer runs or has run it; its answer will come
+	reqAbandoned              // the caller gave up before it started
+)
+
+// writeReq is one write waiting for the writer.
+type writeReq struct {
+	ctx   context.Context
+	fn    txFunc
+	state atomic.Int32
+	// done receives the outcome once; it is buffered, so the writer never
+	// waits for a caller.
+	done chan error
+}
+
+// errClosed answers writes made while or after the store closes.
+var errClosed = queue.Errorf(queue.Unavailable, "the ticket store is closed")
+
+// tx runs fn as one request of a batch (see Group commit) and returns its
+// error, or nil once the batch holding its work has been committed.
+// A caller whose ctx ends before the writer started its work gets ctx's
+// error and nothing of it is committed; once started, the answer follows
+// within the batch.
+func (s *Store) tx(ctx context.Context, fn txFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return ctx.Err()
+		}
+		return <-r.done
+	}
+}
+
+// write is the writer goroutine. It ends when the store closes: the batch
+// it is committing then is answered as usual, every request still waiting
+// gets errClosed.
+func (s *Store) write() {
+	defer close(s.writerDone)
+	var batch []*writeReq
+	for {
+		select {
+		case <-s.quit:
+			for _, r := range batch {
+				r.done <- errClosed
+			}
+			for {
+				select {
+				case r := <-s.reqs:
+					r.done <- errClosed
+				default:
+					return
+				}
+			}
+		default:
+		}
+		if len(batch) == 0 {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			case <-s.quit:
+				continue
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		batch = s.commit(batch)
+	}
+}
+
+// commit runs batch in one transaction and answers each request. When the
+// transaction itself breaks, the requests that ran are answered with the
+// error and those not yet run are returned, for the next batch.
+func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
+	// The transaction's own context is not any caller's: one caller
+	// giving up must not roll back the others.
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		for _, r := range batch {
+			if r.state.CompareAndSwap(reqQueued, reqTaken) {
+				r.done <- unavailable(err)
+			}
+		}
+		return nil
+	}
+	ran := make([]*writeReq, 0, len(batch))
+	broken := func(i int, err error) []*writeReq {
+		tx.Rollback()
+		for _, r := range ran {
+			r.done <- unavailable(err)
+		}
+		return batch[i+1:]
+	}
+	for i, r := range batch {
+		if !r.state.CompareAndSwap(reqQueued, reqTaken) {
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
+			r.done <- unavailable(err)
+			return broken(i, err)
+		}
+		if ferr := r.fn(context.WithoutCancel(r.ctx), tx); ferr != nil {
+			// Nothing of a failed request is committed, so its answer
+			// need not wait for the commit.
+			r.done <- ferr
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO request`); err != nil {
+				// SQLite rolled back the whole transaction (a full
+				// disk, an I/O error): the others' work is gone too.
+				return broken(i, err)
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+				return broken(i, err)
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+			ran = append(ran, r)
+			return broken(i, err)
+		}
+		ran = append(ran, r)
+	}
+	if len(ran) == 0 {
+		tx.Rollback()
+		return nil
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+		return broken(len(batch)-1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		for _, r := range ran {
+			r.done <- unavailable(err)
+		}
+		return nil
+	}
+	s.committed(seq)
+	for _, r := range ran {
+		r.done <- nil
+	}
+	return nil
+}
+
+// committed publishes seq as the newest committed event and wakes the
+// event waiters.
+func (s *Store) committed(seq int64) {
+	for {
+		old := s.lastSeq.Load()
+		if seq <= old || s.lastSeq.CompareAndSwap(old, seq) {
+			break
+		}
+	}
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
