@@ -75,6 +75,8 @@ type Ticket struct {
 	// Ahead is how many tickets wait before this one in its line. It is
 	// computed when a ticket is read on its own, and absent in events.
 	Ahead *int `json:"ahead,omitempty"`
+	// Estimate is the expected wait, with Ahead.
+	Estimate *Estimate `json:"estimate,omitempty"`
 	// CallReason says why the ticket was called out of order (a key of the
 	// configured list, never free text).
 	CallReason string `json:"call_reason,omitempty"`
@@ -176,6 +178,9 @@ type Snapshot struct {
 	Tickets []Ticket
 	// Desks are the day's open desks, by label.
 	Desks []DeskState
+	// Served are the day's finished consultations, oldest first, at most
+	// the last 20 per line: the estimate's service times.
+	Served []Served
 	// Recent are the day's most recent calls, newest first, at most
 	// RecentCalls per line. A recall moves its call to the top; a called
 	// ticket that was transferred leaves the list (it waits again).

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 	_ "time/tzdata" // service days follow Europe/Berlin even without system zoneinfo
 )
@@ -31,6 +32,11 @@ type Service struct {
 	MinRecall time.Duration
 	// NoShowGrace is how long a no-show can be reactivated.
 	NoShowGrace time.Duration
+	// ServiceTime is the assumed consultation length until the day has
+	// its own figures (0: DefaultServiceTime).
+	ServiceTime time.Duration
+
+	est estimateCache
 }
 
 // Defaults of the desk rules.
@@ -105,11 +111,51 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 	if len(idemKey) > 200 {
 		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
 	}
-	return s.Store.Draw(ctx, DrawRequest{
+	t, replay, err := s.Store.Draw(ctx, DrawRequest{
 		Line: l, Lang: lang, Now: now, Day: s.Day(now),
 		ID: NewID(10), Token: NewID(20),
 		IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL),
 	})
+	if err != nil {
+		return t, replay, err
+	}
+	return s.withEstimate(ctx, t), replay, nil
+}
+
+// estimateTTL is how long the figures behind the estimate are reused: the
+// estimate moves in minutes, draws come by the second.
+const estimateTTL = 10 * time.Second
+
+type estimateCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	day  string
+	snap Snapshot
+}
+
+// withEstimate fills in t's estimate when it waits; a failure to read the
+// figures leaves it out rather than failing the request.
+func (s *Service) withEstimate(ctx context.Context, t Ticket) Ticket {
+	if t.Status != StatusWaiting || t.Ahead == nil {
+		return t
+	}
+	now := s.now()
+	day := s.Day(now)
+	s.est.mu.Lock()
+	if now.Sub(s.est.at) > estimateTTL || s.est.day != day || now.Before(s.est.at) {
+		snap, err := s.Store.Snapshot(ctx, day)
+		if err != nil {
+			s.est.mu.Unlock()
+			return t
+		}
+		s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served}
+		s.est.at, s.est.day = now, day
+	}
+	snap := s.est.snap
+	s.est.mu.Unlock()
+	e := s.EstimateWait(snap, t.Line, *t.Ahead)
+	t.Estimate = &e
+	return t
 }
 
 func closedError(l Line, next time.Time, loc *time.Location) error {
@@ -214,11 +260,14 @@ func (s *Service) SetPrint(ctx context.Context, id string, state PrintState, rea
 // records that.
 func (s *Service) Ticket(ctx context.Context, id string) (Ticket, error) {
 	t, err := s.Store.Ticket(ctx, id)
-	if now := s.now(); err == nil && t.Status.Open() && t.Day < s.Day(now) {
+	if err != nil {
+		return t, err
+	}
+	if now := s.now(); t.Status.Open() && t.Day < s.Day(now) {
 		t = Expire(t, now)
 		t.Ahead = nil
 	}
-	return t, err
+	return s.withEstimate(ctx, t), nil
 }
 
 // Snapshot returns today's open tickets and recent calls.
@@ -236,6 +285,8 @@ type LineState struct {
 	// NextOpen, when it is closed, when it opens again.
 	Open     bool       `json:"open"`
 	NextOpen *time.Time `json:"next_open,omitempty"`
+	// Estimate is the expected wait of a ticket drawn now.
+	Estimate Estimate `json:"estimate"`
 }
 
 // LineStates folds a snapshot into per-line counts, in configured order.
@@ -248,6 +299,13 @@ func (s *Service) LineStates(snap Snapshot) []LineState {
 		idx[l.ID] = i
 		open, next := s.Opening(l, now)
 		out[i].Open = open
+		waiting := 0
+		for _, t := range snap.Tickets {
+			if t.Line == l.ID && t.Status == StatusWaiting {
+				waiting++
+			}
+		}
+		out[i].Estimate = s.EstimateWait(snap, l.ID, waiting)
 		if !next.IsZero() {
 			n := next.UTC()
 			out[i].NextOpen = &n
