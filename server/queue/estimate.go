@@ -50,16 +50,33 @@ func (s *Service) serviceTime(snap Snapshot, line string) time.Duration {
 	return ds[len(ds)/2]
 }
 
-// capacity is how many desks serve the line now: open, not paused desks,
-// a desk serving two lines counting half for each.
+// capacity is how many desks serve the line now: open, not paused desks.
+// A desk serving several lines gives each a share by how many wait there
+// (it calls the oldest ticket of all its lines); with nobody waiting, equal
+// shares.
 func capacity(snap Snapshot, line string) float64 {
-	c := 0.0
-	for _, d := range snap.Desks {
-		if d.Open && !d.Paused && slices.Contains(d.Lines, line) {
-			c += 1 / float64(len(d.Lines))
+	waiting := map[string]int{}
+	for _, t := range snap.Tickets {
+		if t.Status == StatusWaiting {
+			waiting[t.Line]++
 		}
 	}
-	return c
+	c := 0.0
+	for _, d := range snap.Desks {
+		if !d.Open || d.Paused || !slices.Contains(d.Lines, line) {
+			continue
+		}
+		total := 0
+		for _, l := range d.Lines {
+			total += waiting[l]
+		}
+		if total == 0 {
+			c += 1 / float64(len(d.Lines))
+		} else {
+			c += float64(max(waiting[line], 1)) / float64(max(total, 1))
+		}
+	}
+	return min(c, float64(len(snap.Desks)))
 }
 
 // EstimateWait is the expected wait of a ticket with ahead tickets before

@@ -148,7 +148,7 @@ func (s *Service) withEstimate(ctx context.Context, t Ticket) Ticket {
 			s.est.mu.Unlock()
 			return t
 		}
-		s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served}
+		s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served, Tickets: snap.Tickets}
 		s.est.at, s.est.day = now, day
 	}
 	snap := s.est.snap
