@@ -168,7 +168,7 @@ function renderLanguages() {
   for (const l of state.languages) {
     const b = document.createElement("button");
     b.type = "button";
-    b.className = "lang-choice";
+    b.className = l.name.length > 16 ? "lang-choice is-long" : "lang-choice";
     b.lang = l.code;
     b.dir = l.dir;
     b.dataset.testid = `lang-${l.code}`;
