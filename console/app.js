@@ -1,26 +1,62 @@
-// The counsellor's console: call the next number, then recall, finish,
-// mark a no-show or hand over to the other line. German, keyboard first.
+// The counsellor's console: open a desk for one or both lines, call the next
+// number, then recall, finish, mark a no-show or hand over to the other line;
+// pause and leave; see the queue, the other desks and slips that failed.
+// German first, English second; keyboard first. Admins also get devices and
+// accounts (admin.js).
 
-import { api, ApiError } from "/common/api.js";
-import { connectQueue, isStale, calledAt, waitingIn } from "/common/events.js";
+import { api, ApiError, configureAuth, serverNow } from "/common/api.js";
+import { connectQueue, isStale, calledAt, waitingIn, openDesks } from "/common/events.js";
 import { linesOrDefault } from "/common/lines.js";
+import { t, lang, setLang, applyStatic, STORE_LANG } from "./i18n.js";
+import { addServed, deskProblem, duration, longestWait, reasonText, reasonsText, servedEntry } from "./format.js";
+import { initAdmin } from "./admin.js";
 
+// Where the device remembers its choices.
 const STORE_DESK = "wartemarke.console.desk";
 const STORE_LINES = "wartemarke.console.lines";
-/** Desk labels are free text of 1 to 40 characters (API rule). */
-const DESK_MAX = 40;
-/** Waiting numbers listed per line in the side panel. */
+const STORE_SERVED = "wartemarke.console.served";
+/** Per tab: the desk this tab left, so a reload does not open it again. */
+const STORE_LEFT = "wartemarke.console.left";
+
+// Timing, each with its reason.
+/** The printer's state changes rarely; slip failures arrive as events anyway. */
+const HEALTH_EVERY_MS = 60 * 1000;
+/** After a failed slip the server asks the printer again; look a moment later. */
+const HEALTH_AFTER_FAIL_MS = 2000;
+/** A desk state the server did not take is sent again after this pause. */
+const DESK_RETRY_MS = 5000;
+/** Without a first snapshot by then, the desk is reported anyway. */
+const FIRST_SYNC_WAIT_MS = 3000;
+/**
+ * The offline banner appears by time, not by event, and the longest wait
+ * moves on with the clock: render this often (well within the 30 s a
+ * minute count needs).
+ */
+const TICK_MS = 2000;
+/** Waiting numbers listed per line in the overview. */
 const QUEUE_SHOWN = 12;
 
+const SIGNIN = "/signin?next=/console";
+
 const $ = (id) => document.getElementById(id);
-const timeFmt = new Intl.DateTimeFormat("de-DE", { hour: "2-digit", minute: "2-digit" });
+let timeFmt = new Intl.DateTimeFormat("de-DE", { hour: "2-digit", minute: "2-digit" });
 
 const live = connectQueue();
 
 const state = {
-  desk: loadDesk(),
+  /** @type {{name: string, role: string}|null} */
+  me: null,
+  /** The desk label this console calls to (committed from the input). */
+  desk: load(STORE_DESK, ""),
   /** @type {Set<string>} */
   lines: loadLines(),
+  /** @type {"open"|"paused"|"closed"} what this desk should be */
+  mode: "open",
+  /** @type {{label: string, lines: string[], open: boolean, paused: boolean}|null} last state the server took */
+  sent: null,
+  deskError: "",
+  /** The first report of the desk waits for the snapshot (to keep a pause across a reload). */
+  started: false,
   busy: false,
   /**
    * Tickets as our own requests returned them, by id. They win over the
@@ -28,21 +64,40 @@ const state = {
    * never jumps back while an event is on its way (or the stream is down).
    */
   overrides: new Map(),
+  /** @type {Map<string, {id: string, number: string, reason: string, reprinting: boolean}>} failed slips */
+  alerts: new Map(),
+  /** Failed slips the staff dismissed, by ticket id. */
+  dismissed: new Set(),
+  /** @type {{state: string, reasons?: string[], detail?: string}|null} from /healthz */
+  printer: null,
+  /** @type {any} GET /api/v1/config */
+  config: null,
+  served: loadServed(),
+  view: "work",
 };
 
-// ---- settings ------------------------------------------------------------------
+// ---- remembered settings ---------------------------------------------------------
 
-function loadDesk() {
+function load(key, fallback, storage = globalThis.localStorage) {
   try {
-    return localStorage.getItem(STORE_DESK) || "";
+    return storage.getItem(key) ?? fallback;
   } catch {
-    return "";
+    return fallback;
+  }
+}
+
+function store(key, value, storage = globalThis.localStorage) {
+  try {
+    if (value === null) storage.removeItem(key);
+    else storage.setItem(key, value);
+  } catch {
+    // private mode or full storage: the setting just is not remembered
   }
 }
 
 function loadLines() {
   try {
-    const v = JSON.parse(localStorage.getItem(STORE_LINES) || "null");
+    const v = JSON.parse(load(STORE_LINES, "null"));
     if (Array.isArray(v)) return new Set(v.filter((x) => typeof x === "string"));
   } catch {
     // fall through to the default
@@ -50,80 +105,147 @@ function loadLines() {
   return new Set(["mbe", "jmd"]);
 }
 
-function save() {
+function loadServed() {
   try {
-    localStorage.setItem(STORE_DESK, state.desk);
-    localStorage.setItem(STORE_LINES, JSON.stringify([...state.lines]));
+    const v = JSON.parse(load(STORE_SERVED, "null"));
+    // Only today's: a new day starts an empty list.
+    if (v && Array.isArray(v.items) && typeof v.since === "number" && new Date(v.since).toDateString() === new Date().toDateString()) {
+      return v;
+    }
   } catch {
-    // private mode or full storage: the settings just are not remembered
+    // fall through
   }
+  return { since: Date.now(), day: "", items: [] };
 }
 
-function deskLabel() {
-  return state.desk.trim();
+function saveSettings() {
+  store(STORE_DESK, state.desk);
+  store(STORE_LINES, JSON.stringify([...state.lines]));
 }
 
-function deskProblem() {
-  const d = deskLabel();
-  if (!d) return "Bitte geben Sie zuerst die Bezeichnung dieses Platzes ein.";
-  if ([...d].length > DESK_MAX) return `Die Bezeichnung darf höchstens ${DESK_MAX} Zeichen haben.`;
-  if (state.lines.size === 0) return "Bitte wählen Sie mindestens eine Beratung (MBE oder JMD).";
-  return "";
+// ---- small questions ---------------------------------------------------------------
+
+function deskDraft() {
+  return /** @type {HTMLInputElement} */ ($("desk")).value.trim();
 }
 
-// ---- the model, with our own answers on top -------------------------------------
+function problem() {
+  return deskProblem(deskDraft(), state.lines.size, state.mode);
+}
 
 function tickets() {
   const all = { ...live.model.tickets };
-  for (const [id, t] of state.overrides) {
-    if (t.status === "waiting" || t.status === "called") all[id] = t;
+  for (const [id, tk] of state.overrides) {
+    if (tk.status === "waiting" || tk.status === "called") all[id] = tk;
     else delete all[id];
   }
   return all;
 }
 
 function currentTicket() {
-  const d = deskLabel();
-  return d ? calledAt(tickets(), d)[0] || null : null;
+  return state.desk ? calledAt(tickets(), state.desk)[0] || null : null;
 }
 
-function lineInfo(id) {
-  return linesOrDefault(live.model.lines).find((l) => l.id === id);
+function lineList() {
+  const fromConfig = state.config && state.config.lines;
+  return linesOrDefault(live.model.lines.length ? live.model.lines : fromConfig || []);
 }
 
 function lineShort(id) {
-  const l = lineInfo(id);
-  return l ? l.short : id.toUpperCase();
+  const l = lineList().find((x) => x.id === id);
+  return l ? l.short : String(id).toUpperCase();
 }
 
-function transferTarget(t) {
-  const other = linesOrDefault(live.model.lines).find((l) => l.id !== t.line);
-  return other || null;
+function transferTarget(tk) {
+  return lineList().find((l) => l.id !== tk.line) || null;
 }
 
-// ---- rendering -----------------------------------------------------------------
+// ---- the desk's state on the server ---------------------------------------------
+
+let syncChain = Promise.resolve();
+let retryTimer = 0;
+
+/**
+ * Reports this desk's state (PUT /api/v1/desks/{desk}) when it differs from
+ * what the server last took: the label in the input, the lines, open or
+ * paused. A new label first closes the old desk. Calls run one after another.
+ */
+function syncDesk() {
+  syncChain = syncChain.then(doSync, doSync);
+  return syncChain;
+}
+
+async function doSync() {
+  clearTimeout(retryTimer);
+  const label = deskDraft();
+  if (label !== state.desk && !deskProblem(label, 1)) {
+    state.desk = label;
+    saveSettings();
+  }
+  const valid = !deskProblem(state.desk, state.lines.size);
+  const want = valid
+    ? { label: state.desk, lines: [...state.lines], open: state.mode !== "closed", paused: state.mode === "paused" }
+    : null;
+  try {
+    const sent = state.sent;
+    if (sent && sent.open && (!want || sent.label !== want.label)) {
+      await putDesk({ label: sent.label, lines: [], open: false, paused: false });
+    }
+    if (want && !same(state.sent, want) && (want.open || (state.sent && state.sent.open))) {
+      await putDesk(want);
+    }
+    state.deskError = "";
+  } catch (e) {
+    state.deskError = errorText(e, t("what.desk"));
+    if (!(e instanceof ApiError && e.status === 401)) retryTimer = setTimeout(syncDesk, DESK_RETRY_MS);
+  }
+  render();
+}
+
+async function putDesk(d) {
+  await api(`/api/v1/desks/${encodeURIComponent(d.label)}`, {
+    method: "PUT",
+    body: { lines: d.lines, open: d.open, paused: d.paused },
+  });
+  state.sent = d.open ? d : null;
+}
+
+function same(a, b) {
+  return !!a && !!b && a.label === b.label && a.open === b.open && a.paused === b.paused && a.lines.join() === b.lines.join();
+}
+
+// ---- rendering -------------------------------------------------------------------
 
 function render() {
   const model = live.model;
-  const lines = linesOrDefault(model.lines);
+  const lines = lineList();
   const stale = isStale(live.state, Date.now());
+  const now = serverNow();
 
   // Connection
   const conn = $("conn");
   if (live.state.status === "open") {
-    conn.textContent = "Live verbunden";
+    conn.textContent = t("conn.ok");
     conn.className = "conn is-ok";
   } else {
-    conn.textContent = `Verbindung wird hergestellt … (getrennt seit ${timeFmt.format(new Date(live.state.since))})`;
+    conn.textContent = t("conn.down", { time: timeFmt.format(new Date(live.state.since)) });
     conn.className = "conn is-down";
   }
   $("offline").hidden = !stale;
 
-  // Line checkboxes
+  renderAlerts();
+  renderLineBoxes(lines, model, stale);
+  renderOverview(lines, model, now);
+  renderDeskBar();
+  renderWork();
+  renderServed();
+}
+
+function renderLineBoxes(lines, model, stale) {
   const boxes = $("line-boxes");
-  const ids = lines.map((l) => l.id).join(",");
-  if (boxes.dataset.ids !== ids) {
-    boxes.dataset.ids = ids;
+  const key = `${lines.map((l) => `${l.id}:${l.name}`).join(",")}|${lang()}`;
+  if (boxes.dataset.key !== key) {
+    boxes.dataset.key = key;
     boxes.replaceChildren();
     for (const l of lines) {
       const label = document.createElement("label");
@@ -132,11 +254,11 @@ function render() {
       input.type = "checkbox";
       input.value = l.id;
       input.dataset.testid = `line-${l.id}`;
-      input.checked = state.lines.has(l.id);
       input.addEventListener("change", () => {
         if (input.checked) state.lines.add(l.id);
         else state.lines.delete(l.id);
-        save();
+        saveSettings();
+        syncDesk();
         render();
       });
       const text = document.createElement("span");
@@ -151,31 +273,38 @@ function render() {
       boxes.append(label);
     }
   }
+  for (const input of boxes.querySelectorAll("input")) input.checked = state.lines.has(input.value);
   for (const c of boxes.querySelectorAll(".line-box-count")) {
     const n = model.waiting[c.dataset.line];
-    c.textContent = model.synced && !stale ? `${n ?? 0} wartend` : "Anzahl unbekannt";
+    c.textContent = model.synced && !stale ? t("setup.waiting", { n: n ?? 0 }) : t("setup.unknown");
   }
+}
 
-  // Queue panel
+function renderOverview(lines, model, now) {
+  const all = { ...model, tickets: tickets() };
   const q = $("queue");
   q.replaceChildren();
   for (const l of lines) {
     const box = document.createElement("div");
     box.className = `queue-line line-${l.id}`;
+    const waiting = waitingIn(all, l.id);
     const h = document.createElement("h3");
-    const waiting = waitingIn({ ...model, tickets: tickets() }, l.id);
-    h.textContent = `${l.short}: `;
     const n = document.createElement("span");
     n.className = "num";
     n.dataset.testid = `waiting-${l.id}`;
     n.textContent = model.synced ? String(waiting.length) : "–";
-    h.append(n, document.createTextNode(" wartend"));
+    h.append(document.createTextNode(`${l.short}: `), n, document.createTextNode(` ${t("overview.waiting")}`));
+    const wait = document.createElement("p");
+    wait.className = "queue-wait";
+    wait.dataset.testid = `longest-${l.id}`;
+    const ms = longestWait(waiting, now);
+    wait.textContent = !model.synced ? "" : ms === null ? t("overview.nobody") : t("overview.longest", { d: duration(ms) });
     const ol = document.createElement("ol");
     ol.className = "queue-list";
-    for (const t of waiting.slice(0, QUEUE_SHOWN)) {
+    for (const tk of waiting.slice(0, QUEUE_SHOWN)) {
       const li = document.createElement("li");
       li.className = "num";
-      li.textContent = t.number;
+      li.textContent = tk.number;
       ol.append(li);
     }
     if (waiting.length > QUEUE_SHOWN) {
@@ -184,70 +313,247 @@ function render() {
       li.textContent = `+ ${waiting.length - QUEUE_SHOWN}`;
       ol.append(li);
     }
-    box.append(h, ol);
+    box.append(h, wait, ol);
     q.append(box);
   }
 
-  // Work area
-  const problem = deskProblem();
-  $("next").disabled = state.busy || !!problem;
-  $("next-hint").hidden = !problem;
-  $("next-hint").textContent = problem;
+  // Who serves where: today's open desks.
+  const ul = $("desks");
+  ul.replaceChildren();
+  const desks = openDesks(model);
+  if (desks.length === 0) {
+    const li = document.createElement("li");
+    li.className = "desk-none";
+    li.textContent = t("overview.noDesks");
+    ul.append(li);
+  }
+  for (const d of desks) {
+    const li = document.createElement("li");
+    li.className = `desk-item${d.paused ? " is-paused" : ""}${d.label === state.desk ? " is-mine" : ""}`;
+    li.dataset.desk = d.label;
+    const name = document.createElement("strong");
+    name.textContent = d.label;
+    const who = document.createElement("span");
+    who.className = "desk-who";
+    const parts = [];
+    if (d.user) parts.push(d.user);
+    parts.push((d.lines || []).map(lineShort).join(" + "));
+    if (d.since) parts.push(t("desk.since", { time: timeFmt.format(new Date(d.since)) }));
+    who.textContent = parts.join(" · ");
+    li.append(name);
+    if (d.label === state.desk) {
+      const mine = document.createElement("span");
+      mine.className = "desk-mine";
+      mine.textContent = `(${t("overview.thisDesk")})`;
+      li.append(" ", mine);
+    }
+    if (d.paused) {
+      const p = document.createElement("span");
+      p.className = "pill pill-paused";
+      p.textContent = t("overview.paused");
+      li.append(" ", p);
+    }
+    li.append(who);
+    ul.append(li);
+  }
 
-  const t = currentTicket();
+  // The printer, as /healthz last said.
+  const ps = $("printer-state");
+  const st = state.printer;
+  if (state.config && !state.config.printing) ps.textContent = t("printer.none");
+  else if (!st) ps.textContent = "–";
+  else if (st.state === "ok") ps.textContent = t("printer.ok");
+  else if (st.state === "unknown") ps.textContent = t("printer.unknown");
+  else ps.textContent = reasonsText(st.reasons || []) || t(`printer.${st.state}`);
+  $("printer-state").className = st && (st.state === "error" || st.state === "warning") ? "is-bad" : "";
+}
+
+function renderDeskBar() {
+  const valid = !deskProblem(state.desk, state.lines.size);
+  $("desk-name").textContent = state.desk || t("desk.none");
+  $("desk-lines").textContent = valid ? [...state.lines].map(lineShort).join(" + ") : "";
+  const pill = $("desk-state");
+  pill.hidden = !valid;
+  pill.textContent = t(`desk.state.${state.mode}`);
+  pill.className = `pill pill-${state.mode}`;
+  $("pause").hidden = state.mode === "closed";
+  $("pause").disabled = !valid;
+  $("pause").classList.toggle("btn-primary", state.mode === "paused");
+  $("pause-label").textContent = state.mode === "paused" ? t("desk.resume") : t("desk.pause");
+  $("pause").setAttribute("aria-pressed", String(state.mode === "paused"));
+  $("leave").hidden = state.mode === "closed";
+  $("leave").disabled = !valid;
+  $("reopen").hidden = state.mode !== "closed";
+  const note = $("desk-note");
+  note.hidden = state.mode === "open";
+  note.textContent = state.mode === "paused" ? t("desk.pausedNote") : state.mode === "closed" ? t("desk.closedNote") : "";
+  note.className = `note note-${state.mode}`;
+  const de = $("desk-error");
+  de.hidden = !state.deskError;
+  de.textContent = state.deskError;
+}
+
+function renderWork() {
+  const p = problem();
+  $("next").disabled = state.busy || !!p;
+  $("next-hint").hidden = !p || state.mode !== "open";
+  $("next-hint").textContent = p ? t(p.key, p.vars) : "";
+
+  const tk = currentTicket();
   const cur = $("current");
-  cur.className = `current${t ? ` line-${t.line}` : " is-empty"}`;
-  $("current-number").textContent = t ? t.number : "–";
-  if (t) {
-    const parts = [lineShort(t.line)];
-    if (t.called_at) parts.push(`aufgerufen ${timeFmt.format(new Date(t.called_at))}`);
-    if (t.recalls) parts.push(`${t.recalls}× erneut aufgerufen`);
-    if (t.issued_line && t.issued_line !== t.line) parts.push(`übergeben von ${lineShort(t.issued_line)}`);
+  cur.className = `current${tk ? ` line-${tk.line}` : " is-empty"}`;
+  $("current-number").textContent = tk ? tk.number : "–";
+  if (tk) {
+    const parts = [lineShort(tk.line)];
+    if (tk.called_at) parts.push(t("current.calledAt", { time: timeFmt.format(new Date(tk.called_at)) }));
+    if (tk.recalls) parts.push(t("current.recalls", { n: tk.recalls }));
+    if (tk.issued_line && tk.issued_line !== tk.line) parts.push(t("current.from", { line: lineShort(tk.issued_line) }));
     $("current-meta").textContent = parts.join(" · ");
   } else {
-    $("current-meta").textContent = "Keine Nummer aufgerufen.";
+    $("current-meta").textContent = t("current.none");
   }
-  for (const id of ["recall", "done", "no-show", "transfer"]) $(id).disabled = state.busy || !t;
-  const target = t && transferTarget(t);
-  $("transfer-label").textContent = target ? `An ${target.short} übergeben` : "Übergeben";
+  for (const id of ["recall", "done", "no-show", "transfer"]) $(id).disabled = state.busy || !tk;
+  const target = tk && transferTarget(tk);
+  $("transfer-label").textContent = target ? t("act.transferTo", { line: target.short }) : t("act.transfer");
   if (!target) $("transfer").disabled = true;
 }
+
+function renderServed() {
+  $("served-note").textContent = t("served.note", { time: timeFmt.format(new Date(state.served.since)) });
+  const ol = $("served");
+  ol.replaceChildren();
+  const mine = state.served.items.filter((x) => x.desk === state.desk);
+  if (mine.length === 0) {
+    const li = document.createElement("li");
+    li.className = "served-none";
+    li.textContent = t("served.none");
+    ol.append(li);
+    return;
+  }
+  for (const e of mine) {
+    const li = document.createElement("li");
+    li.className = `served-item line-${e.line}`;
+    const num = document.createElement("strong");
+    num.className = "num";
+    num.textContent = e.number;
+    const what = document.createElement("span");
+    what.textContent =
+      e.outcome === "done" ? t("served.done") : e.outcome === "no_show" ? t("served.noShow") : t("served.transferred", { line: lineShort(e.to) });
+    const at = document.createElement("span");
+    at.className = "served-at";
+    at.textContent = e.at ? timeFmt.format(new Date(e.at)) : "";
+    li.append(num, what, at);
+    ol.append(li);
+  }
+}
+
+/** The alerts bar: failed slips (each with Reprint) and the printer's state. Keyed, so focus stays put. */
+function renderAlerts() {
+  const box = $("alerts");
+  const want = new Map();
+  for (const a of state.alerts.values()) if (!state.dismissed.has(a.id)) want.set(`slip:${a.id}`, a);
+  const st = state.printer;
+  if (st && (st.state === "error" || st.state === "warning")) want.set("printer", st);
+
+  for (const el of [...box.children]) if (!want.has(el.dataset.key)) el.remove();
+  for (const [key, a] of want) {
+    let el = box.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (!el) {
+      el = key === "printer" ? printerAlert() : slipAlert(a);
+      el.dataset.key = key;
+      box.append(el);
+    }
+    if (key === "printer") {
+      el.className = `alert ${a.state === "error" ? "alert-error" : "alert-warning"}`;
+      el.querySelector(".alert-title").textContent = t("alert.printer", {
+        reasons: reasonsText(a.reasons || []) || t(`printer.${a.state}`),
+      });
+      el.querySelector(".alert-hint").textContent = a.detail || "";
+    } else {
+      el.querySelector(".alert-title").textContent = t("alert.print", { number: a.number, reason: reasonText(a.reason) });
+      el.querySelector(".alert-hint").textContent = t("alert.printHint");
+      const b = el.querySelector("[data-act=reprint]");
+      b.textContent = a.reprinting ? t("alert.reprinting") : t("alert.reprint");
+      b.disabled = a.reprinting;
+      el.querySelector("[data-act=dismiss]").textContent = t("alert.dismiss");
+    }
+  }
+}
+
+function alertShell(testid) {
+  const el = document.createElement("div");
+  el.className = "alert alert-error";
+  el.setAttribute("role", "alert");
+  el.dataset.testid = testid;
+  el.innerHTML =
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M12 3 2 21h20L12 3zM12 10v5M12 18v.5"/></svg>' +
+    '<div class="alert-text"><p class="alert-title"></p><p class="alert-hint"></p></div>';
+  return el;
+}
+
+function printerAlert() {
+  return alertShell("printer-alert");
+}
+
+function slipAlert(a) {
+  const el = alertShell("print-alert");
+  el.dataset.ticket = a.id;
+  const actions = document.createElement("div");
+  actions.className = "alert-actions";
+  const reprint = document.createElement("button");
+  reprint.type = "button";
+  reprint.className = "btn btn-alert";
+  reprint.dataset.act = "reprint";
+  reprint.dataset.testid = "reprint";
+  reprint.addEventListener("click", () => doReprint(a.id));
+  const dismiss = document.createElement("button");
+  dismiss.type = "button";
+  dismiss.className = "btn btn-alert-quiet";
+  dismiss.dataset.act = "dismiss";
+  dismiss.dataset.testid = "dismiss";
+  dismiss.addEventListener("click", () => {
+    state.dismissed.add(a.id);
+    render();
+  });
+  actions.append(reprint, dismiss);
+  el.append(actions);
+  return el;
+}
+
+// ---- messages -----------------------------------------------------------------------
 
 function say(text) {
   $("status").textContent = text;
   $("error").hidden = true;
 }
 
-function fail(err, what) {
-  let text;
+function errorText(err, what) {
   if (err instanceof ApiError) {
     switch (err.code) {
       case "network":
       case "unavailable":
-        text = "Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal.";
-        break;
+        return t("err.network");
       case "conflict":
-        text = `${what} ging nicht: Die Nummer wurde inzwischen geändert, vielleicht an einem anderen Platz.`;
-        break;
-      case "unauthorized":
-        text = "Dieser Platz ist nicht angemeldet.";
-        break;
+        return t("err.conflict", { what });
       case "closed":
-        text = "Die Beratung ist geschlossen.";
-        break;
+        return t("err.closed");
+      case "forbidden":
+        return t("err.forbidden", { what });
       default:
-        text = `${what} ging nicht (${err.message}).`;
+        return t("err.generic", { what, message: err.message });
     }
-  } else {
-    text = `${what} ging nicht.`;
   }
+  return t("err.plain", { what });
+}
+
+function fail(err, what) {
   $("status").textContent = "";
   const e = $("error");
-  e.textContent = text;
+  e.textContent = errorText(err, what);
   e.hidden = false;
 }
 
-// ---- actions -------------------------------------------------------------------
+// ---- actions --------------------------------------------------------------------------
 
 /** Runs one request at a time; a second press while one is on its way is ignored. */
 async function run(fn) {
@@ -262,15 +568,16 @@ async function run(fn) {
   }
 }
 
-function remember(ticket) {
-  if (ticket && ticket.id) state.overrides.set(ticket.id, ticket);
+function remember(tk) {
+  if (tk && tk.id) state.overrides.set(tk.id, tk);
 }
 
 async function callNext() {
-  if (deskProblem()) return;
+  if (problem() || state.busy) return;
+  await syncDesk();
   const still = currentTicket();
   if (still) {
-    const ok = await confirmDialog(`${still.number} ist noch aufgerufen. Als erledigt markieren und nächste Nummer aufrufen?`);
+    const ok = await confirmDialog(t("confirm.stillCalled", { number: still.number }), t("confirm.doneNext"));
     if (!ok) return;
   }
   await run(async () => {
@@ -278,24 +585,21 @@ async function callNext() {
       try {
         remember(await api(`/api/v1/tickets/${encodeURIComponent(still.id)}/done`, { method: "POST" }));
       } catch (e) {
-        fail(e, `${still.number} als erledigt markieren`);
+        fail(e, t("what.done", { number: still.number }));
         return;
       }
     }
     const lines = [...state.lines];
     try {
-      const t = await api(`/api/v1/desks/${encodeURIComponent(deskLabel())}/next`, {
-        method: "POST",
-        body: { lines },
-      });
-      if (!t) {
-        say(`Niemand wartet in ${lines.map(lineShort).join(" oder ")}.`);
+      const tk = await api(`/api/v1/desks/${encodeURIComponent(state.desk)}/next`, { method: "POST", body: { lines } });
+      if (!tk) {
+        say(t("say.nobody", { lines: lines.map(lineShort).join(t("say.or")) }));
         return;
       }
-      remember(t);
-      say(`${t.number} aufgerufen zu ${t.desk || deskLabel()}.`);
+      remember(tk);
+      say(t("say.called", { number: tk.number, desk: tk.desk || state.desk }));
     } catch (e) {
-      fail(e, "Aufrufen");
+      fail(e, t("what.call"));
     }
   });
 }
@@ -303,44 +607,112 @@ async function callNext() {
 /**
  * Sends one action on the ticket called here.
  * @param {string} path the action's path segment
- * @param {(n: string) => string} okText what happened, for the status line
- * @param {(n: string) => string} whatText what was tried, for an error
+ * @param {string} okKey i18n key of what happened
+ * @param {string} whatKey i18n key of what was tried
  */
-function ticketAction(path, okText, whatText, body) {
-  const t = currentTicket();
-  if (!t) return;
+function ticketAction(path, okKey, whatKey, body, vars = {}) {
+  const tk = currentTicket();
+  if (!tk) return;
   run(async () => {
     try {
-      const updated = await api(`/api/v1/tickets/${encodeURIComponent(t.id)}/${path}`, { method: "POST", body });
-      remember(updated);
-      say(okText(t.number));
+      remember(await api(`/api/v1/tickets/${encodeURIComponent(tk.id)}/${path}`, { method: "POST", body }));
+      say(t(okKey, { number: tk.number, ...vars }));
     } catch (e) {
-      fail(e, whatText(t.number));
+      fail(e, t(whatKey, { number: tk.number, ...vars }));
     }
   });
 }
 
-const recall = () =>
-  ticketAction("recall", (n) => `${n} erneut aufgerufen.`, (n) => `Erneut aufrufen von ${n}`);
-const done = () => ticketAction("done", (n) => `${n} erledigt.`, (n) => `${n} als erledigt markieren`);
-const noShow = () =>
-  ticketAction("no-show", (n) => `${n} als nicht erschienen markiert.`, (n) => `${n} als nicht erschienen markieren`);
+const recall = () => ticketAction("recall", "say.recalled", "what.recall");
+const done = () => ticketAction("done", "say.done", "what.done");
+const noShow = () => ticketAction("no-show", "say.noShow", "what.noShow");
 function transfer() {
-  const t = currentTicket();
-  const target = t && transferTarget(t);
+  const tk = currentTicket();
+  const target = tk && transferTarget(tk);
   if (!target) return;
-  ticketAction(
-    "transfer",
-    (n) => `${n} an ${target.short} übergeben; die Nummer behält ihren Platz.`,
-    (n) => `Übergeben von ${n} an ${target.short}`,
-    { line: target.id },
-  );
+  ticketAction("transfer", "say.transferred", "what.transfer", { line: target.id }, { line: target.short });
+}
+
+function togglePause() {
+  if (state.mode === "closed" || deskProblem(deskDraft(), state.lines.size)) return;
+  state.mode = state.mode === "paused" ? "open" : "paused";
+  say(state.mode === "paused" ? t("say.paused") : t("say.resumed"));
+  syncDesk();
+  render();
+}
+
+async function leaveDesk() {
+  if (state.mode === "closed") return;
+  const still = currentTicket();
+  if (still) {
+    const ok = await confirmDialog(t("confirm.leaveCalled", { number: still.number }), t("confirm.doneLeave"));
+    if (!ok) return;
+    try {
+      remember(await api(`/api/v1/tickets/${encodeURIComponent(still.id)}/done`, { method: "POST" }));
+    } catch (e) {
+      fail(e, t("what.done", { number: still.number }));
+      return;
+    }
+  }
+  state.mode = "closed";
+  store(STORE_LEFT, state.desk, sessionStorage);
+  await syncDesk();
+  if (!state.deskError) say(t("say.left", { desk: state.desk }));
+}
+
+async function reopenDesk() {
+  state.mode = "open";
+  store(STORE_LEFT, null, sessionStorage);
+  await syncDesk();
+  if (!state.deskError) say(t("say.opened", { desk: state.desk }));
+  $("next").focus();
+}
+
+async function doReprint(id) {
+  const a = state.alerts.get(id);
+  if (!a || a.reprinting) return;
+  a.reprinting = true;
+  render();
+  try {
+    await api(`/api/v1/tickets/${encodeURIComponent(id)}/reprint`, { method: "POST" });
+    say(t("say.reprinting", { number: a.number }));
+  } catch (e) {
+    a.reprinting = false;
+    if (e instanceof ApiError && e.code === "conflict") {
+      $("error").textContent = t("err.noPrinter");
+      $("error").hidden = false;
+    } else {
+      fail(e, t("what.reprint", { number: a.number }));
+    }
+  }
+  render();
+}
+
+async function signOut() {
+  // Leaving the console leaves the desk: nobody is called to an empty chair.
+  if (state.sent && state.sent.open) {
+    state.mode = "closed";
+    await syncDesk();
+  }
+  store(STORE_LEFT, null, sessionStorage);
+  try {
+    await api("/api/v1/session", { method: "DELETE" });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) {
+      fail(e, t("what.signout"));
+      return;
+    }
+  }
+  live.stop();
+  location.assign(SIGNIN);
 }
 
 /** Asks a yes/no question in a modal dialog. */
-function confirmDialog(text) {
+function confirmDialog(text, okLabel, danger = false) {
   const dlg = /** @type {HTMLDialogElement} */ ($("confirm"));
   $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = okLabel;
+  $("confirm-ok").classList.toggle("btn-danger", danger);
   dlg.returnValue = "";
   dlg.showModal();
   return new Promise((resolve) => {
@@ -348,35 +720,150 @@ function confirmDialog(text) {
   });
 }
 
-// ---- wiring --------------------------------------------------------------------
+// ---- live data ----------------------------------------------------------------------
 
-const KEYS = { n: callNext, r: recall, d: done, x: noShow, t: transfer };
+function onMessage(model, msg, prev) {
+  if (msg.type === "snapshot") {
+    state.overrides.clear();
+    for (const tk of Object.values(model.tickets)) {
+      if (tk.print === "failed" && !state.alerts.has(tk.id)) {
+        state.alerts.set(tk.id, { id: tk.id, number: tk.number, reason: tk.print_error || "", reprinting: false });
+      }
+    }
+    if (!state.started) firstSync(model);
+  } else if (msg.ticket) {
+    state.overrides.delete(msg.ticket.id);
+  }
 
-function onKey(e) {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
-  if (/** @type {HTMLDialogElement} */ ($("confirm")).open) return;
-  const el = /** @type {HTMLElement} */ (e.target);
-  if (el && (el.isContentEditable || (el.tagName === "INPUT" && el.type === "text") || el.tagName === "TEXTAREA")) return;
-  const fn = KEYS[e.key.toLowerCase()];
-  if (!fn) return;
-  const button = { n: "next", r: "recall", d: "done", x: "no-show", t: "transfer" }[e.key.toLowerCase()];
-  if ($(button).disabled) return;
-  e.preventDefault();
-  fn();
+  const tk = msg.ticket;
+  if (msg.type === "ticket.print_failed" && tk) {
+    state.dismissed.delete(tk.id);
+    state.alerts.set(tk.id, { id: tk.id, number: tk.number, reason: tk.print_error || "", reprinting: false });
+    setTimeout(checkHealth, HEALTH_AFTER_FAIL_MS);
+  } else if (msg.type === "ticket.printed" && tk) {
+    const a = state.alerts.get(tk.id);
+    if (a) {
+      state.alerts.delete(tk.id);
+      if (a.reprinting) say(t("say.reprinted", { number: tk.number }));
+      checkHealth();
+    }
+  }
+
+  const e = servedEntry(msg, prev, state.desk);
+  if (e) {
+    if (state.served.day && e.day && e.day !== state.served.day) state.served.since = Date.now();
+    state.served = { since: state.served.since, day: e.day || state.served.day, items: addServed(state.served.items, e) };
+    store(STORE_SERVED, JSON.stringify(state.served));
+  }
+  render();
 }
 
-function main() {
+/**
+ * Reports the desk for the first time. When the snapshot shows this desk
+ * already open by this person (a reload), its pause is kept.
+ */
+function firstSync(model) {
+  if (state.started || !state.me) return;
+  state.started = true;
+  const d = model && model.desks && model.desks[state.desk];
+  if (d && d.user === state.me.name && state.mode !== "closed") {
+    state.mode = d.paused ? "paused" : "open";
+    state.sent = { label: d.label, lines: [...d.lines], open: true, paused: d.paused };
+  }
+  syncDesk();
+}
+
+let lastSessionCheck = 0;
+
+/** After the stream drops, asks whether the session still holds (a 401 leads to sign-in). */
+function onStreamState(s) {
+  if (s.status === "reconnecting" && Date.now() - lastSessionCheck > 4000) {
+    lastSessionCheck = Date.now();
+    api("/api/v1/session").catch(() => {});
+  }
+  render();
+}
+
+async function checkHealth() {
+  try {
+    const h = await api("/healthz");
+    state.printer = h && h.printer ? h.printer : null;
+  } catch {
+    // the store is down or the network: the offline banner says enough
+  }
+  render();
+}
+
+// ---- wiring ---------------------------------------------------------------------------
+
+const KEYS = { n: ["next", callNext], r: ["recall", recall], d: ["done", done], x: ["no-show", noShow], t: ["transfer", transfer], p: ["pause", togglePause] };
+
+function onKey(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || state.view !== "work") return;
+  if (document.querySelector("dialog[open]")) return;
+  const el = /** @type {HTMLElement} */ (e.target);
+  if (el && (el.isContentEditable || el.tagName === "INPUT" && el.type !== "checkbox" && el.type !== "radio" || el.tagName === "TEXTAREA" || el.tagName === "SELECT")) return;
+  const k = KEYS[e.key.toLowerCase()];
+  if (!k) return;
+  const button = $(k[0]);
+  if (button.disabled || button.hidden) return;
+  e.preventDefault();
+  k[1]();
+}
+
+function chooseLang(l) {
+  setLang(l);
+  store(STORE_LANG, lang());
+  timeFmt = new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "de-DE", { hour: "2-digit", minute: "2-digit" });
+  document.documentElement.lang = lang();
+  document.title = t("page.title");
+  applyStatic(document);
+  for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang()));
+  renderMe();
+  render();
+  admin.render();
+}
+
+function renderMe() {
+  if (!state.me) return;
+  $("account").hidden = false;
+  $("user-name").textContent = state.me.name;
+  $("user-role").textContent = `(${t(`role.${state.me.role}`)})`;
+}
+
+function showView() {
+  const wantAdmin = location.hash === "#verwaltung" && state.me && state.me.role === "admin";
+  state.view = wantAdmin ? "admin" : "work";
+  $("view-work").hidden = wantAdmin;
+  $("view-admin").hidden = !wantAdmin;
+  if (wantAdmin) {
+    $("nav-work").removeAttribute("aria-current");
+    $("nav-admin").setAttribute("aria-current", "page");
+    admin.show();
+  } else {
+    $("nav-admin").removeAttribute("aria-current");
+    $("nav-work").setAttribute("aria-current", "page");
+    admin.hide();
+  }
+}
+
+const admin = initAdmin({ confirm: confirmDialog, me: () => state.me });
+
+async function main() {
+  configureAuth({ unauthorized: () => location.assign(SIGNIN) });
+  chooseLang(load(STORE_LANG, "de"));
+  for (const b of document.querySelectorAll("[data-lang]")) b.addEventListener("click", () => chooseLang(b.dataset.lang));
+
   const desk = /** @type {HTMLInputElement} */ ($("desk"));
   desk.value = state.desk;
-  desk.addEventListener("input", () => {
-    state.desk = desk.value;
-    save();
-    render();
-  });
+  if (load(STORE_LEFT, "", sessionStorage) === state.desk && state.desk) state.mode = "closed";
+  desk.addEventListener("input", render);
+  desk.addEventListener("change", () => syncDesk());
   // Enter in the desk field moves on to work, not to submit anything.
   desk.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();
+      syncDesk();
       $("next").focus();
     }
   });
@@ -385,16 +872,54 @@ function main() {
   $("done").addEventListener("click", done);
   $("no-show").addEventListener("click", noShow);
   $("transfer").addEventListener("click", transfer);
+  $("pause").addEventListener("click", togglePause);
+  $("leave").addEventListener("click", leaveDesk);
+  $("reopen").addEventListener("click", reopenDesk);
+  $("signout").addEventListener("click", signOut);
   document.addEventListener("keydown", onKey);
+  window.addEventListener("hashchange", showView);
 
-  live.subscribe((model, msg) => {
-    if (msg.type === "snapshot") state.overrides.clear();
-    else if (msg.ticket) state.overrides.delete(msg.ticket.id);
-    render();
-  });
-  live.onState(render);
+  live.subscribe(onMessage);
+  live.onState(onStreamState);
+  render();
+
+  try {
+    const who = await api("/api/v1/session");
+    if (!who || !who.user) {
+      location.assign(SIGNIN);
+      return;
+    }
+    state.me = who.user;
+  } catch (e) {
+    // 401 went to the sign-in page already; otherwise the server is not
+    // reachable yet: work on, the stream retries.
+    if (e instanceof ApiError && e.status === 401) return;
+  }
+  renderMe();
+  $("nav").hidden = !(state.me && state.me.role === "admin");
+  showView();
+
   live.start();
-  setInterval(render, 2000); // the offline banner appears by time, not by event
+  setInterval(render, TICK_MS);
+  checkHealth();
+  setInterval(checkHealth, HEALTH_EVERY_MS);
+  setTimeout(() => firstSync(live.model), FIRST_SYNC_WAIT_MS);
+
+  api("/api/v1/config")
+    .then((c) => {
+      state.config = c;
+      const dl = $("desk-suggestions");
+      dl.replaceChildren(
+        ...(c.desks || []).map((d) => {
+          const o = document.createElement("option");
+          o.value = d.label;
+          return o;
+        }),
+      );
+      render();
+    })
+    .catch(() => {});
+
   render();
   if (!state.desk) desk.focus();
 }

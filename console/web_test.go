@@ -11,3 +11,8 @@ import (
 func TestFiles(t *testing.T) {
 	uitest.CheckFiles(t, "/console/", console.Files)
 }
+
+// TestJavaScript runs the console's JavaScript unit tests with node --test.
+func TestJavaScript(t *testing.T) {
+	uitest.RunNodeTests(t, ".")
+}

@@ -1,0 +1,331 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"wartemarke/internal/browser"
+	"wartemarke/server/api"
+	"wartemarke/server/app"
+	"wartemarke/server/auth"
+)
+
+// The console's browser tests: a counsellor signs in, opens a desk, calls
+// and signs out; an admin pairs and revokes a kiosk; a failed slip is an
+// alert with the number; a desk's presence and pause reach another console.
+// Helpers here start with "console" so they never clash with the other
+// screens' tests in this package.
+
+// Console viewports: laptop, tablet landscape, tablet portrait.
+const (
+	consoleLaptopW, consoleLaptopH = 1366, 768
+	consoleTabletW, consoleTabletH = 1024, 768
+	consolePortW, consolePortH     = 768, 1024
+)
+
+const consolePassword = "berater1 long password"
+
+// consoleWait polls a JS condition until it is true; a condition that
+// throws (the page is still loading) counts as false.
+func consoleWait(tb testing.TB, tab *browser.Tab, cond string, within time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !browser.Eval[bool](tab, "(() => { try { return !!("+cond+") } catch { return false } })()") {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited %v for %s; page %s shows %q", within, cond,
+				browser.Eval[string](tab, `location.pathname`),
+				browser.Eval[string](tab, `document.body ? document.body.innerText.slice(0, 400) : ""`))
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
+// consoleText is the innerText of the element with data-testid id.
+func consoleText(tb testing.TB, tab *browser.Tab, id string) string {
+	tb.Helper()
+	return browser.Eval[string](tab, fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, browser.TestID(id)))
+}
+
+// consoleUser adds a counsellor account and signs it in; the cookie lets
+// a tab start signed in.
+func consoleUser(tb testing.TB, a *Running, name string) browser.Cookie {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := a.Auth.AddUser(ctx, name, auth.RoleCounsellor, consolePassword); err != nil {
+		tb.Fatal(err)
+	}
+	token, _, err := a.Auth.SignIn(ctx, name, consolePassword)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return browser.Cookie{Name: api.SessionCookie, Value: token}
+}
+
+// consoleDraw draws a ticket as the paired kiosk (Bearer token) and returns its number.
+func consoleDraw(tb testing.TB, a *Running, line string) string {
+	tb.Helper()
+	req, _ := http.NewRequest("POST", a.URL()+"/api/v1/tickets", strings.NewReader(`{"line":"`+line+`","lang":"de"}`))
+	req.Header.Set("Authorization", "Bearer "+a.Kiosk)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		tb.Fatalf("draw %s: %s", line, res.Status)
+	}
+	var tk struct{ Number string }
+	if err := json.NewDecoder(res.Body).Decode(&tk); err != nil {
+		tb.Fatal(err)
+	}
+	return tk.Number
+}
+
+// consoleOpenDesk types the desk label (Enter reports it) and serves only lines.
+func consoleOpenDesk(tb testing.TB, tab *browser.Tab, desk string, lines ...string) {
+	tb.Helper()
+	sel := browser.TestID("desk-input")
+	tab.Do(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Clear(chromedp.CSS(sel)),
+		chromedp.SendKeys(chromedp.CSS(sel), desk+kb.Enter),
+	)
+	want, _ := json.Marshal(lines)
+	browser.Eval[bool](tab, fmt.Sprintf(`(() => {
+		const want = %s;
+		for (const box of document.querySelectorAll('#line-boxes input')) {
+			if (box.checked !== want.includes(box.value)) box.click();
+		}
+		return true })()`, want))
+}
+
+// consoleLive waits until the console has its first snapshot over a live stream.
+func consoleLive(tb testing.TB, tab *browser.Tab) {
+	tb.Helper()
+	consoleWait(tb, tab, `location.pathname === "/console" && document.querySelector('[data-testid="connection"]').classList.contains("is-ok")`, 10*time.Second)
+}
+
+// TestConsoleSignInCallSignOut: the issue's browser test. Without a cookie
+// /console asks to sign in; a counsellor signs in, picks desk and lines,
+// calls the ticket a kiosk drew, finishes it by shortcut and signs out; the
+// old session is dead and the desk closed.
+func TestConsoleSignInCallSignOut(t *testing.T) {
+	a := MustStart(t)
+	if _, err := a.Auth.AddUser(context.Background(), "berater1", auth.RoleCounsellor, consolePassword); err != nil {
+		t.Fatal(err)
+	}
+	b := browser.New(t)
+	tab := b.Tab(t, a.URL()+"/console", consoleLaptopW, consoleLaptopH)
+
+	consoleWait(t, tab, `location.pathname === "/signin" && !!document.querySelector('[data-testid="field-name"]')`, 10*time.Second)
+	tab.Screenshot("console-signin")
+	tab.Do(
+		chromedp.SendKeys(chromedp.CSS(browser.TestID("field-name")), "berater1"),
+		chromedp.SendKeys(chromedp.CSS(browser.TestID("field-password")), consolePassword),
+	)
+	tab.Click("submit")
+	consoleLive(t, tab)
+	if got := tab.WaitText("user", "berater1", 5*time.Second); !strings.Contains(got, "Beratung") {
+		t.Fatalf("header shows %q, want the name and the role Beratung", got)
+	}
+	if browser.Eval[bool](tab, `!document.getElementById("nav").hidden`) {
+		t.Fatal("a counsellor sees the admin navigation")
+	}
+
+	consoleOpenDesk(t, tab, "Raum 2.14", "mbe")
+	if got := tab.WaitText("desks", "Raum 2.14", 5*time.Second); !strings.Contains(got, "berater1") || !strings.Contains(got, "MBE") {
+		t.Fatalf("overview shows desks %q, want Raum 2.14 by berater1 for MBE", got)
+	}
+	number := consoleDraw(t, a, "mbe")
+	tab.WaitText("waiting-mbe", "1", 5*time.Second)
+	tab.WaitText("longest-mbe", "unter 1 Min.", 5*time.Second)
+	tab.Click("next")
+	tab.WaitText("current-number", number, 5*time.Second)
+	tab.WaitText("status", number+" aufgerufen zu Raum 2.14", 5*time.Second)
+	tab.Screenshot("console-called-laptop")
+
+	// D finishes the ticket; it is listed as served here.
+	tab.Do(chromedp.KeyEvent("d"))
+	tab.WaitText("served", number, 5*time.Second)
+	tab.WaitText("current-number", "–", 5*time.Second)
+
+	cookies, err := chromedp.Call(tab.Context(), network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session string
+	for _, c := range cookies.Cookies {
+		if c.Name == api.SessionCookie {
+			session = c.Value
+		}
+	}
+	if session == "" {
+		t.Fatal("no session cookie after signing in")
+	}
+
+	tab.Click("signout")
+	consoleWait(t, tab, `location.pathname === "/signin"`, 10*time.Second)
+
+	req, _ := http.NewRequest("GET", a.URL()+"/api/v1/session", nil)
+	req.Header.Set("Authorization", "Bearer "+session)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the signed-out session still gets %s", res.Status)
+	}
+	snap, err := a.Service.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range snap.Desks {
+		if d.Label == "Raum 2.14" && d.Open {
+			t.Fatalf("signing out left the desk open: %+v", d)
+		}
+	}
+	tab.Do(chromedp.Navigate(a.URL() + "/console"))
+	consoleWait(t, tab, `location.pathname === "/signin"`, 10*time.Second)
+}
+
+// TestConsoleAdminDevices: an admin creates a kiosk in the console, the
+// pairing link pairs another browser, the list shows it connected, and
+// revoking it closes its websocket and refuses its next draw.
+func TestConsoleAdminDevices(t *testing.T) {
+	a := MustStart(t)
+	b := browser.New(t)
+	admin := b.Tab(t, a.URL()+"/console#verwaltung", consoleLaptopW, consoleLaptopH, a.StaffCookie())
+	consoleWait(t, admin, `!document.getElementById("view-admin").hidden && document.querySelectorAll('#device-rows tr[data-name]').length >= 2`, 10*time.Second)
+	if got := consoleText(t, admin, "accounts"); !strings.Contains(got, "leitung (Sie)") {
+		t.Fatalf("accounts list %q, want leitung marked as the admin's own", got)
+	}
+
+	admin.Do(chromedp.SendKeys(chromedp.CSS(browser.TestID("device-name")), "Eingang"))
+	admin.Click("device-create")
+	consoleWait(t, admin, `document.getElementById("pairing").open`, 5*time.Second)
+	pairURL := browser.Eval[string](admin, `document.querySelector('[data-testid="pair-url"]').value`)
+	id := browser.Eval[string](admin, `document.querySelector('[data-testid="pair-url"]').dataset.deviceId`)
+	code := consoleText(t, admin, "pair-code")
+	if !strings.Contains(pairURL, "/pair?code=") || !strings.Contains(pairURL, code) || id == "" {
+		t.Fatalf("pairing dialog shows link %q, code %q, device %q", pairURL, code, id)
+	}
+	admin.Screenshot("console-admin-pairing")
+	admin.Click("pairing-close")
+
+	kiosk := b.Tab(t, pairURL, 1080, 1920)
+	consoleWait(t, kiosk, `location.pathname === "/pair"`, 5*time.Second)
+	kiosk.Click("submit")
+	consoleWait(t, kiosk, `location.pathname === "/kiosk" && document.documentElement.dataset.config === "ready"`, 10*time.Second)
+	// A socket of our own on the kiosk's credentials, to see it closed.
+	browser.Eval[bool](kiosk, `new Promise((ok) => {
+		window.__closed = 0;
+		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/v1/events");
+		ws.onopen = () => ok(true);
+		ws.onclose = (e) => { window.__closed = e.code || -1; ok(false) };
+	})`)
+
+	row := fmt.Sprintf(`document.querySelector('[data-testid="device-%s"]')`, id)
+	consoleWait(t, admin, row+` && `+row+`.querySelector('[data-testid="device-connected"]').innerText === "ja" && `+row+`.innerText.includes("gekoppelt")`, 15*time.Second)
+	admin.Screenshot("console-admin-devices")
+
+	admin.Click("revoke-" + id)
+	if got := consoleText(t, admin, "confirm-text"); !strings.Contains(got, "Eingang") {
+		t.Fatalf("revoke asks %q", got)
+	}
+	admin.Click("confirm-ok")
+	consoleWait(t, admin, row+` && `+row+`.innerText.includes("widerrufen")`, 5*time.Second)
+	consoleWait(t, kiosk, `window.__closed !== 0`, 5*time.Second)
+	status := browser.Eval[int](kiosk, `fetch("/api/v1/tickets", {method: "POST", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({line: "mbe", lang: "de"})}).then((r) => r.status)`)
+	if status != http.StatusUnauthorized {
+		t.Fatalf("the revoked kiosk's draw got %d, want 401", status)
+	}
+	consoleWait(t, admin, row+`.querySelector('[data-testid="device-connected"]').innerText === "nein"`, 10*time.Second)
+}
+
+// TestConsolePrintFailureAlert: a slip that cannot be printed is an alert
+// at the console with the number, the reason and a Reprint button.
+func TestConsolePrintFailureAlert(t *testing.T) {
+	a := MustStartWith(t, func(c *app.Config) {
+		// A regular file where the slip folder should be: every slip fails.
+		p := filepath.Join(t.TempDir(), "not-a-folder")
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.Printer = "file://" + p
+	})
+	b := browser.New(t)
+	tab := b.Tab(t, a.URL()+"/console", consoleTabletW, consoleTabletH, a.StaffCookie())
+	consoleLive(t, tab)
+	number := consoleDraw(t, a, "jmd")
+	got := tab.WaitText("print-alert", number, 10*time.Second)
+	if !strings.Contains(got, "nicht gedruckt") || !strings.Contains(got, "Nachdrucken") {
+		t.Fatalf("alert says %q, want the number, that it was not printed, and Nachdrucken", got)
+	}
+	tab.Screenshot("console-print-alert-tablet")
+	tab.Click("reprint")
+	tab.WaitText("status", "nachgedruckt", 5*time.Second)
+	if browser.Eval[bool](tab, `!document.querySelector('[data-testid="error"]').hidden`) {
+		t.Fatalf("reprint shows an error: %q", consoleText(t, tab, "error"))
+	}
+	// The reprint fails again and the alert offers Nachdrucken once more.
+	tab.WaitText("print-alert", "Nachdrucken", 10*time.Second)
+}
+
+// TestConsoleDeskPresence: one counsellor's desk, its lines and its pause
+// show in another person's console; the language switch is remembered.
+func TestConsoleDeskPresence(t *testing.T) {
+	a := MustStart(t)
+	b := browser.New(t)
+	c1 := b.Tab(t, a.URL()+"/console", consoleTabletW, consoleTabletH, consoleUser(t, a, "berater1"))
+	c2 := b.Tab(t, a.URL()+"/console", consolePortW, consolePortH, a.StaffCookie())
+	consoleLive(t, c1)
+	consoleLive(t, c2)
+
+	consoleOpenDesk(t, c1, "Empore", "jmd")
+	got := c2.WaitText("desks", "Empore", 5*time.Second)
+	if !strings.Contains(got, "berater1") || !strings.Contains(got, "JMD") || strings.Contains(got, "Pause") {
+		t.Fatalf("the other console shows %q, want Empore by berater1 for JMD, not paused", got)
+	}
+	empore := `document.querySelector('#desks [data-desk="Empore"]')`
+	c1.Click("pause")
+	c1.WaitText("desk-state", "Pause", 5*time.Second)
+	consoleWait(t, c2, empore+` && `+empore+`.classList.contains("is-paused") && `+empore+`.innerText.includes("Pause")`, 5*time.Second)
+	if !browser.Eval[bool](c1, `document.querySelector('[data-testid="next"]').disabled`) {
+		t.Fatal("Next is enabled during a pause")
+	}
+	c1.Screenshot("console-paused-tablet")
+	c2.Screenshot("console-overview-portrait")
+
+	// P resumes.
+	c1.Do(chromedp.KeyEvent("p"))
+	consoleWait(t, c2, empore+` && !`+empore+`.classList.contains("is-paused")`, 5*time.Second)
+
+	// English, remembered over a reload.
+	c2.Click("lang-en")
+	c2.WaitText("next", "Call next number", 2*time.Second)
+	c2.Do(chromedp.Reload())
+	consoleLive(t, c2)
+	c2.WaitText("next", "Call next number", 5*time.Second)
+	if lang := browser.Eval[string](c2, `document.documentElement.lang`); lang != "en" {
+		t.Fatalf("page lang %q, want en", lang)
+	}
+	c2.Screenshot("console-en-portrait")
+
+	c1.Click("leave")
+	c1.WaitText("desk-state", "geschlossen", 5*time.Second)
+	consoleWait(t, c2, `!document.querySelector('#desks [data-desk="Empore"]')`, 5*time.Second)
+}
