@@ -64,6 +64,7 @@ type Server struct {
 	// unhealthy: the queue works without slips.
 	PrinterStatus func() any
 
+	assets            map[string]map[string]*asset
 	signIns, pairings failLimiter
 	draws             bucket
 	seenMu            sync.Mutex
@@ -134,6 +135,10 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/users", AdminOnly, s.handleUsers},
 		{"POST /api/v1/users", AdminOnly, s.handleAddUser},
 		{"DELETE /api/v1/users/{name}", AdminOnly, s.handleDeleteUser},
+
+		{"GET /t/{token}", Public, s.handleStatusPage},
+		{"GET /t/static/{file...}", Public, s.handleStatusFile},
+		{"GET /t/status/{token}", Public, s.handleTicketStatus},
 
 		{"GET /pair", Public, s.handlePairPage},
 		{"POST /pair", Public, s.handlePairForm},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -574,5 +575,55 @@ func TestOutOfOrderAndPutBack(t *testing.T) {
 	e.do(t, "POST", "/api/v1/tickets/"+a.ID+"/no-show", "")
 	if r := e.do(t, "POST", "/api/v1/tickets/"+a.ID+"/reactivate", ""); r.status != 200 || r.ticket(t).Status != queue.StatusWaiting {
 		t.Fatalf("reactivate: %d %s", r.status, r.body)
+	}
+}
+
+func TestStatusLink(t *testing.T) {
+	e := MustServe(t)
+	r := e.do(t, "POST", "/api/v1/tickets", `{"line":"jmd","lang":"uk"}`)
+	var drawn struct {
+		ID        string `json:"id"`
+		StatusURL string `json:"status_url"`
+	}
+	decodeJSON(t, r.body, &drawn)
+	token, ok := strings.CutPrefix(drawn.StatusURL, e.srv.URL+"/t/")
+	if !ok || len(token) < 20 || strings.Contains(token, drawn.ID) {
+		t.Fatalf("status_url=%q", drawn.StatusURL)
+	}
+	get := func(path string) response { return e.do(t, "GET", path, "", "Authorization", "none") }
+	r = get("/t/status/" + token)
+	var st struct {
+		Seq    int64  `json:"seq"`
+		Number string `json:"number"`
+		Status string `json:"status"`
+		Ahead  *int   `json:"ahead"`
+		Lang   string `json:"lang"`
+		Desk   string `json:"desk"`
+	}
+	decodeJSON(t, r.body, &st)
+	if r.status != 200 || st.Number != "J-001" || st.Status != "waiting" || st.Ahead == nil || st.Lang != "uk" {
+		t.Fatalf("status: %d %s", r.status, r.body)
+	}
+	if len(r.header.Values("Set-Cookie")) != 0 {
+		t.Fatal("the phone page's data sets a cookie")
+	}
+	// A long poll answers as soon as the ticket is called.
+	done := make(chan response, 1)
+	go func() { done <- get("/t/status/" + token + "?after=" + strconv.FormatInt(st.Seq, 10)) }()
+	time.Sleep(100 * time.Millisecond)
+	e.do(t, "POST", "/api/v1/desks/"+url.PathEscape("Raum 2.14")+"/next", `{"lines":["jmd"]}`)
+	select {
+	case r := <-done:
+		decodeJSON(t, r.body, &st)
+		if st.Status != "called" || st.Desk != "Raum 2.14" {
+			t.Fatalf("after the call: %s", r.body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long poll did not answer the call")
+	}
+	for _, bad := range []string{"/t/status/nope", "/t/status/" + strings.Repeat("a", 26)} {
+		if r := get(bad); r.status != 404 {
+			t.Errorf("GET %s: %d", bad, r.status)
+		}
 	}
 }

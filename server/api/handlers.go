@@ -74,6 +74,7 @@ func (s *Server) handleDraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/tickets/"+t.ID)
+	t.StatusURL = s.baseURL(r) + "/t/" + t.Token
 	if replay {
 		writeJSON(w, http.StatusOK, t)
 		return

@@ -60,28 +60,36 @@ func loadAssets(files fs.FS) (map[string]*asset, error) {
 	return out, err
 }
 
+// serveUI serves one file of an embedded UI.
+func (s *Server) serveUI(w http.ResponseWriter, r *http.Request, ui, p string) {
+	a, ok := s.assets[ui][p]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("ETag", a.etag)
+	// Revalidate every time: an update of the server must reach a kiosk
+	// that never reloads by hand; the ETag keeps it cheap.
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
 // mountUIs serves each embedded UI at /{name} (its index.html) and
-// /{name}/{file}.
+// /{name}/{file}; the phone page is served under /t/ by its own routes.
 func (s *Server) mountUIs(mux *http.ServeMux) {
+	s.assets = map[string]map[string]*asset{}
 	for name, files := range s.UIs {
 		assets, err := loadAssets(files)
 		if err != nil {
 			s.Logger.Error("embedded UI unreadable", "ui", name, "err", err)
 			continue
 		}
-		serve := func(w http.ResponseWriter, r *http.Request, p string) {
-			a, ok := assets[p]
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", a.ctype)
-			w.Header().Set("ETag", a.etag)
-			// Revalidate every time: an update of the server must reach a
-			// kiosk that never reloads by hand; the ETag keeps it cheap.
-			w.Header().Set("Cache-Control", "no-cache")
-			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+		s.assets[name] = assets
+		if name == "phone" {
+			continue
 		}
+		serve := func(w http.ResponseWriter, r *http.Request, p string) { s.serveUI(w, r, name, p) }
 		mux.Handle("GET /"+name, s.pageGate(name, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			serve(w, r, "index.html")
 		})))

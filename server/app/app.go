@@ -16,6 +16,7 @@ import (
 	"wartemarke/console"
 	"wartemarke/display"
 	kioskui "wartemarke/kiosk-ui"
+	"wartemarke/phone"
 	"wartemarke/printer"
 	"wartemarke/server/api"
 	"wartemarke/server/auth"
@@ -128,6 +129,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 			"display": display.Files,
 			"console": console.Files,
 			"common":  uicommon.Files,
+			"phone":   phone.Files,
 		},
 	}
 	a.http = &http.Server{

@@ -88,6 +88,9 @@ type Ticket struct {
 	PrintError string `json:"print_error,omitempty"`
 	// Token is the unguessable status token; it is never sent in events.
 	Token string `json:"-"`
+	// StatusURL is the phone status page of the ticket (/t/{token}); the
+	// API sets it on the kiosk's answer only.
+	StatusURL string `json:"status_url,omitempty"`
 }
 
 // PrintState is the outcome of printing a ticket's slip.
@@ -420,6 +423,8 @@ type Store interface {
 	// SetDesk records a desk's state with one desk.updated event; it
 	// replaces the desk's earlier state.
 	SetDesk(ctx context.Context, r DeskRequest) (DeskState, error)
+	// TicketByToken returns the ticket with a status token, with Ahead.
+	TicketByToken(ctx context.Context, token string) (Ticket, error)
 	// Ticket returns one ticket with Ahead filled in when it waits.
 	Ticket(ctx context.Context, id string) (Ticket, error)
 	// Snapshot returns the day's open tickets and recent calls, consistent

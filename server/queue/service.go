@@ -270,6 +270,31 @@ func (s *Service) Ticket(ctx context.Context, id string) (Ticket, error) {
 	return s.withEstimate(ctx, t), nil
 }
 
+// StatusPageTTL is how long after a ticket ended its phone page still
+// answers; then the link stops working.
+const StatusPageTTL = 3 * time.Hour
+
+// TicketByToken returns the ticket behind a phone status link. A ticket
+// that ended more than StatusPageTTL ago, or belongs to an earlier day, is
+// Gone: the link stops working.
+func (s *Service) TicketByToken(ctx context.Context, token string) (Ticket, error) {
+	if len(token) < 20 || len(token) > 64 {
+		return Ticket{}, Errorf(NotFound, "no such ticket")
+	}
+	t, err := s.Store.TicketByToken(ctx, token)
+	if err != nil {
+		return t, err
+	}
+	now := s.now()
+	if t.Day < s.Day(now) && (t.Status.Open() || t.FinishedAt == nil || now.Sub(*t.FinishedAt) > StatusPageTTL) {
+		return Ticket{}, Errorf(Gone, "this ticket's page has expired")
+	}
+	if t.FinishedAt != nil && now.Sub(*t.FinishedAt) > StatusPageTTL {
+		return Ticket{}, Errorf(Gone, "this ticket's page has expired")
+	}
+	return s.withEstimate(ctx, t), nil
+}
+
 // Snapshot returns today's open tickets and recent calls.
 func (s *Service) Snapshot(ctx context.Context) (Snapshot, error) {
 	return s.Store.Snapshot(ctx, s.Day(s.now()))

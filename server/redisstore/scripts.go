@@ -109,6 +109,8 @@ local f = {'HSET', KEYS[4], 'num', num, 'place', seq}
 for i = 12, #ARGV do f[#f + 1] = ARGV[i] end
 redis.call(unpack(f))
 reindex(base, ARGV[11], {}, index_fields(KEYS[4]))
+local tok = redis.call('HGET', KEYS[4], 'token')
+if tok then redis.call('SET', base .. 'token:' .. tok, ARGV[11]) end
 append(base, maxlen, seq, ARGV[10], ARGV[4], KEYS[4])
 if KEYS[5] then
   redis.call('HSET', KEYS[5], 'hash', ARGV[5], 'ticket', ARGV[11], 'at', ARGV[4])

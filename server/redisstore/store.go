@@ -634,9 +634,7 @@ func (s *Store) change1(ctx context.Context, id, day string, now time.Time, expi
 
 // Act applies an action to one ticket.
 func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, error) {
-	return s.change1(ctx, r.ID, r.Day, r.Now, true, func(cur queue.Ticket) (queue.Ticket, queue.EventType, error) {
-		return queue.Apply(cur, r.Action, r.ToLine, r.Now)
-	})
+	return s.actFull(ctx, r)
 }
 
 // SetPrint records the outcome of a ticket's slip. It expires nothing.

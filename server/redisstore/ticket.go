@@ -24,12 +24,18 @@ func newFields(t queue.Ticket, prefix string) []any {
 
 // changedFields are the hash fields that change over a ticket's life.
 func changedFields(t queue.Ticket) []any {
-	return []any{
+	f := []any{
 		"line", t.Line, "status", string(t.Status), "desk", t.Desk,
 		"recalls", t.Recalls, "transfers", t.Transfers,
 		"called_at", millis(t.CalledAt), "finished_at", millis(t.FinishedAt),
-		"print", string(t.Print), "print_error", t.PrintError,
+		"print", string(t.Print), "print_error", t.PrintError, "call_reason", t.CallReason,
 	}
+	// A drawn ticket gets its place from the draw script; a ticket put
+	// back at the end of its line moves to a new one.
+	if t.Place > 0 {
+		f = append(f, "place", t.Place)
+	}
+	return f
 }
 
 func millis(t *time.Time) string {
@@ -66,6 +72,7 @@ func decodeTicket(f map[string]string) (queue.Ticket, error) {
 	}
 	t.Number = queue.FormatNumber(f["prefix"], int(num("num")))
 	t.Place = num("place")
+	t.CallReason = f["call_reason"]
 	t.Recalls = int(num("recalls"))
 	t.Transfers = int(num("transfers"))
 	t.IssuedAt = time.UnixMilli(num("issued_at")).UTC()

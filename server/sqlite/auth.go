@@ -26,7 +26,7 @@ func fromMillis(n sql.NullInt64) *time.Time {
 // exec runs one statement in a write transaction and maps "nothing
 // changed" to NotFound.
 func (s *Store) exec(ctx context.Context, what string, query string, args ...any) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -40,7 +40,7 @@ func (s *Store) exec(ctx context.Context, what string, query string, args ...any
 
 // CreateUser adds an account; a taken name is a Conflict.
 func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
 			u.Name, string(u.Role), u.PasswordHash, u.CreatedAt.UnixMilli())
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
@@ -91,7 +91,7 @@ func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
 
 // DeleteUser removes an account and its sessions.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
 		if err != nil {
 			return err
@@ -107,7 +107,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 
 // CreateSession stores a sign-in and drops expired ones.
 func (s *Store) CreateSession(ctx context.Context, se auth.Session) error {
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, se.CreatedAt.UnixMilli()); err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (a
 
 // DeleteSession ends one session; an unknown one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	return unavailable(s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return unavailable(s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 		return err
 	}))
@@ -141,7 +141,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 
 // DeleteSessions ends every session of a user.
 func (s *Store) DeleteSessions(ctx context.Context, user string) error {
-	return unavailable(s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return unavailable(s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, user)
 		return err
 	}))
@@ -161,7 +161,7 @@ func scanDevice(row scanner) (auth.Device, error) {
 
 // CreateDevice adds an unpaired device.
 func (s *Store) CreateDevice(ctx context.Context, d auth.Device) error {
-	return unavailable(s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return unavailable(s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
 			d.ID, string(d.Kind), d.Name, d.CreatedAt.UnixMilli(), nullMillis(d.PairedAt), d.PairHash,
 			nullMillis(d.PairExpires), nullMillis(d.RevokedAt), nullMillis(d.LastSeen), d.TokenHash)
@@ -211,7 +211,7 @@ func (s *Store) DeviceByToken(ctx context.Context, tokenHash string) (auth.Devic
 // Pair uses a one-time code.
 func (s *Store) Pair(ctx context.Context, pairHash, tokenHash string, now time.Time) (auth.Device, error) {
 	var d auth.Device
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		var err error
 		d, err = scanDevice(tx.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE pair_hash = ? AND pair_hash != '' AND revoked_at IS NULL AND pair_expires > ?`,
 			pairHash, now.UnixMilli()))

@@ -60,6 +60,9 @@ type Store struct {
 	quit       chan struct{} // closed by Close
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer has ended
+	// prepared are the writer's statements by query; only the writer
+	// goroutine uses them.
+	prepared map[string]*sql.Stmt
 }
 
 var _ queue.Store = (*Store)(nil)
@@ -95,7 +98,8 @@ func OpenFile(path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{path: path, w: w, r: r, changed: make(chan struct{}),
-		reqs: make(chan *writeReq), quit: make(chan struct{}), writerDone: make(chan struct{})}
+		reqs: make(chan *writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
+		prepared: make(map[string]*sql.Stmt)}
 	go s.write()
 	ctx := context.Background()
 	if err := migrate(ctx, w); err != nil {
@@ -125,6 +129,10 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.writerDone
+	for q, st := range s.prepared {
+		st.Close()
+		delete(s.prepared, q)
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -149,11 +157,25 @@ func unavailable(err error) error {
 }
 
 // record appends one event for t and returns it.
-func record(ctx context.Context, tx *sql.Tx, typ queue.EventType, at time.Time, t queue.Ticket) (queue.Event, error) {
+func record(ctx context.Context, tx *batchTx, typ queue.EventType, at time.Time, t queue.Ticket) (queue.Event, error) {
+	seq, err := nextSeq(ctx, tx)
+	if err != nil {
+		return queue.Event{}, err
+	}
+	return recordAt(ctx, tx, seq, typ, at, t)
+}
+
+// nextSeq takes the next event seq.
+func nextSeq(ctx context.Context, tx *batchTx) (int64, error) {
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
-		return queue.Event{}, fmt.Errorf("next seq: %w", err)
+		return 0, fmt.Errorf("next seq: %w", err)
 	}
+	return seq, nil
+}
+
+// recordAt appends the event for t with a seq taken by nextSeq.
+func recordAt(ctx context.Context, tx *batchTx, seq int64, typ queue.EventType, at time.Time, t queue.Ticket) (queue.Event, error) {
 	t.Ahead = nil
 	b, err := json.Marshal(t)
 	if err != nil {
@@ -199,14 +221,14 @@ func millis(t *time.Time) any {
 }
 
 // update writes the mutable fields of t.
-func update(ctx context.Context, tx *sql.Tx, t queue.Ticket) error {
+func update(ctx context.Context, tx *batchTx, t queue.Ticket) error {
 	_, err := tx.ExecContext(ctx, `UPDATE tickets SET line = ?, status = ?, desk = ?, recalls = ?, transfers = ?, called_at = ?, finished_at = ?, print = ?, print_error = ?, call_reason = ?, place = ? WHERE id = ?`,
 		t.Line, string(t.Status), t.Desk, t.Recalls, t.Transfers, millis(t.CalledAt), millis(t.FinishedAt), string(t.Print), t.PrintError, t.CallReason, t.Place, t.ID)
 	return err
 }
 
 // expire marks open tickets of days before day expired, one event each.
-func expire(ctx context.Context, tx *sql.Tx, day string, now time.Time) error {
+func expire(ctx context.Context, tx *batchTx, day string, now time.Time) error {
 	rows, err := tx.QueryContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status IN ('waiting','called') AND day < ? ORDER BY place`, day)
 	if err != nil {
 		return err
@@ -266,9 +288,14 @@ func withAhead(ctx context.Context, q querier, t queue.Ticket) (queue.Ticket, er
 func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bool, error) {
 	var t queue.Ticket
 	var replay bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
-			return err
+	err := s.drawTx(ctx, func(ctx context.Context, tx *batchTx) error {
+		// A burst of draws shares a batch: the first one expires the
+		// earlier days' tickets, the others know it is done.
+		if tx.expired != r.Day {
+			if err := expire(ctx, tx, r.Day, r.Now); err != nil {
+				return err
+			}
+			tx.expired = r.Day
 		}
 		if r.IdemKey != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE created_at < ?`, r.IdemSince.UnixMilli()); err != nil {
@@ -303,24 +330,20 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			ID: r.ID, Number: queue.FormatNumber(r.Line.Prefix, num), Line: r.Line.ID, IssuedLine: r.Line.ID,
 			Lang: r.Lang, Status: queue.StatusWaiting, Day: r.Day, IssuedAt: r.Now, Token: r.Token,
 		}
-		// The issued event's seq is the ticket's place; read it before
-		// recording so the event carries it too.
-		var next int64
-		if err := tx.QueryRowContext(ctx, `SELECT value + 1 FROM meta WHERE key = 'seq'`).Scan(&next); err != nil {
+		// The issued event's seq is the ticket's place; take it first so
+		// the event carries it too.
+		seq, err := nextSeq(ctx, tx)
+		if err != nil {
 			return err
 		}
-		t.Place = next
+		t.Place = seq
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.ID, t.Day, t.Line, t.IssuedLine, num, t.Number, t.Lang, string(t.Status), t.Place, "", 0, 0, t.Token,
 			t.IssuedAt.UnixMilli(), nil, nil, "", "", ""); err != nil {
 			return fmt.Errorf("insert ticket: %w", err)
 		}
-		ev, err := record(ctx, tx, queue.EventIssued, r.Now, t)
-		if err != nil {
+		if _, err := recordAt(ctx, tx, seq, queue.EventIssued, r.Now, t); err != nil {
 			return err
-		}
-		if ev.Seq != t.Place {
-			return fmt.Errorf("seq moved during draw: %d != %d", ev.Seq, t.Place)
 		}
 		if r.IdemKey != "" {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, body_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
@@ -328,8 +351,14 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 				return err
 			}
 		}
-		t, err = withAhead(ctx, tx, t)
-		return err
+		// Every other waiting ticket of the line has a lower place (an
+		// earlier seq), so all of them are ahead of this one.
+		var ahead int
+		if err := tx.QueryRowContext(ctx, `SELECT n - 1 FROM waiting_count WHERE day = ? AND line = ?`, t.Day, t.Line).Scan(&ahead); err != nil {
+			return fmt.Errorf("waiting count: %w", err)
+		}
+		t.Ahead = &ahead
+		return nil
 	})
 	if err != nil {
 		return queue.Ticket{}, false, unavailable(err)
@@ -338,7 +367,7 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 }
 
 // finishDesk marks the ticket still called at desk done, if there is one.
-func finishDesk(ctx context.Context, tx *sql.Tx, day, desk string, now time.Time) error {
+func finishDesk(ctx context.Context, tx *batchTx, day, desk string, now time.Time) error {
 	cur, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE status = 'called' AND day = ? AND desk = ? ORDER BY place`, day, desk))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
@@ -361,7 +390,7 @@ func finishDesk(ctx context.Context, tx *sql.Tx, day, desk string, now time.Time
 func (s *Store) Next(ctx context.Context, r queue.NextRequest) (queue.Ticket, error) {
 	var t queue.Ticket
 	var empty bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
 			return err
 		}
@@ -403,7 +432,7 @@ func (s *Store) Next(ctx context.Context, r queue.NextRequest) (queue.Ticket, er
 // Act applies an action to one ticket.
 func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, error) {
 	var t queue.Ticket
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		if err := expire(ctx, tx, r.Day, r.Now); err != nil {
 			return err
 		}
@@ -442,7 +471,7 @@ func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, erro
 // SetPrint records the outcome of a ticket's slip.
 func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticket, error) {
 	var t queue.Ticket
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		cur, err := getTicket(ctx, tx, r.ID)
 		if err != nil {
 			return err
@@ -468,7 +497,7 @@ func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticke
 
 // SetDesk stores a desk's state and records desk.updated.
 func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskState, error) {
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		b, err := json.Marshal(r.State)
 		if err != nil {
 			return err
@@ -492,6 +521,19 @@ func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskSta
 		return queue.DeskState{}, unavailable(err)
 	}
 	return r.State, nil
+}
+
+// TicketByToken returns the ticket with a status token.
+func (s *Store) TicketByToken(ctx context.Context, token string) (queue.Ticket, error) {
+	t, err := scanTicket(s.r.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM tickets WHERE token = ?`, token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, queue.Errorf(queue.NotFound, "no such ticket")
+	}
+	if err != nil {
+		return t, unavailable(err)
+	}
+	t, err = withAhead(ctx, s.r, t)
+	return t, unavailable(err)
 }
 
 // Ticket returns one ticket.
@@ -681,7 +723,7 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 // one so seq stays known. It returns how many it deleted.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE at < ? AND seq < (SELECT value FROM meta WHERE key = 'seq')`, before.UnixMilli())
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ const maxBatch = 128
 // statement would roll back the whole transaction, the other requests'
 // work included. The store checks the request's own context before it
 // starts the work.
-type txFunc func(ctx context.Context, tx *sql.Tx) error
+type txFunc func(ctx context.Context, tx *batchTx) error
 
 // The states of a write request.
 const (
@@ -46,8 +46,11 @@ const (
 
 // writeReq is one write waiting for the writer.
 type writeReq struct {
-	ctx   context.Context
-	fn    txFunc
+	ctx context.Context
+	fn  txFunc
+	// draw marks a draw: it opens no ticket of an earlier day, so it
+	// leaves the batch's expiry in place (batchTx.expired).
+	draw  bool
 	state atomic.Int32
 	// done receives the outcome once; it is buffered, so the writer never
 	// waits for a caller.
@@ -63,10 +66,18 @@ var errClosed = queue.Errorf(queue.Unavailable, "the ticket store is closed")
 // error and nothing of it is committed; once started, the answer follows
 // within the batch.
 func (s *Store) tx(ctx context.Context, fn txFunc) error {
+	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// drawTx is tx for a draw.
+func (s *Store) drawTx(ctx context.Context, fn txFunc) error {
+	return s.submit(ctx, &writeReq{ctx: ctx, fn: fn, draw: true, done: make(chan error, 1)})
+}
+
+func (s *Store) submit(ctx context.Context, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.reqs <- r:
 	case <-s.quit:
@@ -135,7 +146,7 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 	// The transaction's own context is not any caller's: one caller
 	// giving up must not roll back the others.
 	ctx := context.Background()
-	tx, err := s.w.BeginTx(ctx, nil)
+	sqltx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		for _, r := range batch {
 			if r.state.CompareAndSwap(reqQueued, reqTaken) {
@@ -144,6 +155,10 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 		}
 		return nil
 	}
+	tx := &batchTx{Tx: sqltx, s: s}
+	// Prepare what this batch ran unprepared, once the connection is free
+	// again.
+	defer func() { s.prepare(tx.misses) }()
 	ran := make([]*writeReq, 0, len(batch))
 	broken := func(i int, err error) []*writeReq {
 		tx.Rollback()
@@ -164,7 +179,14 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 			r.done <- unavailable(err)
 			return broken(i, err)
 		}
-		if ferr := r.fn(context.WithoutCancel(r.ctx), tx); ferr != nil {
+		if !r.draw {
+			tx.expired = ""
+		}
+		ferr := r.fn(context.WithoutCancel(r.ctx), tx)
+		if !r.draw || ferr != nil {
+			tx.expired = ""
+		}
+		if ferr != nil {
 			// Nothing of a failed request is committed, so its answer
 			// need not wait for the commit.
 			r.done <- ferr
@@ -218,4 +240,84 @@ func (s *Store) committed(seq int64) {
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
+}
+
+// batchTx is the batch's transaction as a request's work sees it. It runs
+// statements the writer has prepared before on its connection: with the
+// pure-Go SQLite, parsing a statement costs about as much as running it,
+// and a draw runs about ten.
+type batchTx struct {
+	*sql.Tx
+	s *Store
+	// stmts are this transaction's handles of prepared statements.
+	stmts map[string]*sql.Stmt
+	// misses are the queries run unprepared, to prepare after the batch.
+	misses []string
+	// expired is the service day whose earlier days' open tickets a draw
+	// of this batch has expired, while nothing but draws ran since; ""
+	// when unknown. Any other change (which might reopen a ticket of an
+	// earlier day) and any rollback forget it.
+	expired string
+}
+
+// maxPrepared bounds the prepared statements kept. The store's queries are
+// a fixed set, but a few are built for their arguments (a desk's lines).
+const maxPrepared = 200
+
+// stmt returns query's prepared statement in this transaction, or nil when
+// it is not prepared yet. It runs on the writer goroutine only.
+func (t *batchTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := t.stmts[query]; ok {
+		return st
+	}
+	p, ok := t.s.prepared[query]
+	if !ok {
+		t.misses = append(t.misses, query)
+		return nil
+	}
+	if t.stmts == nil {
+		t.stmts = make(map[string]*sql.Stmt)
+	}
+	// The statement was prepared on this very connection (the writing
+	// pool has one), so this only binds it to the transaction.
+	st := t.Tx.StmtContext(ctx, p)
+	t.stmts[query] = st
+	return st
+}
+
+// ExecContext runs a statement that returns no rows.
+func (t *batchTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query.
+func (t *batchTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (t *batchTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// prepare prepares queries on the writing connection, which must be free.
+// A query that fails to prepare is left to run unprepared.
+func (s *Store) prepare(queries []string) {
+	for _, q := range queries {
+		if _, ok := s.prepared[q]; ok || len(s.prepared) >= maxPrepared {
+			continue
+		}
+		if st, err := s.w.Prepare(q); err == nil {
+			s.prepared[q] = st
+		}
+	}
 }

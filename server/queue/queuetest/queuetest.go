@@ -30,6 +30,22 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 	t.Run("Print", func(t *testing.T) { testPrint(t, open) })
 	t.Run("Desks", func(t *testing.T) { testDesks(t, open) })
 	t.Run("DeskRules", func(t *testing.T) { testDeskRules(t, open) })
+	t.Run("TicketByToken", func(t *testing.T) {
+		f := setup(t, open)
+		f.draw(t, "mbe")
+		b := f.draw(t, "mbe")
+		got, err := f.store.TicketByToken(t.Context(), b.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != b.ID || got.Number != b.Number || got.Ahead == nil || *got.Ahead != 1 {
+			t.Fatalf("by token: %+v", got)
+		}
+		_, err = f.store.TicketByToken(t.Context(), b.ID)
+		wantCode(t, err, queue.NotFound)
+		_, err = f.store.TicketByToken(t.Context(), "")
+		wantCode(t, err, queue.NotFound)
+	})
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
