@@ -78,17 +78,16 @@ export function formatWhen(when, lang, timeZone, { short = false } = {}) {
 
 /**
  * The estimated wait of a ticket as whole minutes {min, max}, or null when
- * the ticket carries none. The server's estimate is not there yet (issue 8);
- * the kiosk reads `wait_estimate: {min_minutes, max_minutes}` and shows
- * nothing until it appears.
+ * the ticket carries none (it is called already, or an older server). The
+ * server sends `estimate: {min, max}` in minutes with a waiting ticket.
  * @param {any} ticket
  */
 export function waitRange(ticket) {
-  const e = ticket && ticket.wait_estimate;
+  const e = ticket && ticket.estimate;
   if (!e || typeof e !== "object") return null;
-  const min = Number(e.min_minutes);
-  const max = Number(e.max_minutes);
-  if (!Number.isFinite(min) || !Number.isFinite(max) || min < 0 || max < min) return null;
+  const min = Number(e.min);
+  const max = Number(e.max);
+  if (!Number.isFinite(min) || !Number.isFinite(max) || min < 0 || max < min || max === 0) return null;
   return { min: Math.round(min), max: Math.round(max) };
 }
 

@@ -55,10 +55,12 @@ test("languages without Intl dates use their own words", () => {
 test("the wait range appears only when the ticket carries one", () => {
   assert.equal(waitRange({ number: "M-001" }), null);
   assert.equal(waitRange(null), null);
-  assert.deepEqual(waitRange({ wait_estimate: { min_minutes: 20, max_minutes: 35 } }), { min: 20, max: 35 });
-  assert.deepEqual(waitRange({ wait_estimate: { min_minutes: 19.6, max_minutes: 35.2 } }), { min: 20, max: 35 });
-  assert.equal(waitRange({ wait_estimate: { min_minutes: 40, max_minutes: 35 } }), null);
-  assert.equal(waitRange({ wait_estimate: { min_minutes: "x", max_minutes: 35 } }), null);
+  assert.deepEqual(waitRange({ estimate: { min: 20, max: 35 } }), { min: 20, max: 35 });
+  assert.deepEqual(waitRange({ estimate: { min: 0, max: 15 } }), { min: 0, max: 15 });
+  assert.deepEqual(waitRange({ estimate: { min: 19.6, max: 35.2 } }), { min: 20, max: 35 });
+  assert.equal(waitRange({ estimate: { min: 0, max: 0 } }), null);
+  assert.equal(waitRange({ estimate: { min: 40, max: 35 } }), null);
+  assert.equal(waitRange({ estimate: { min: "x", max: 35 } }), null);
 });
 
 test("numbers are spoken as the announcement says them", () => {

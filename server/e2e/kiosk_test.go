@@ -135,6 +135,7 @@ func getJSON(tb testing.TB, url string, v any) {
 // apiTicket is what GET /api/v1/tickets/{id} says of the ticket on screen.
 type apiTicket struct {
 	ID, Number, Line, Lang, Status, Print string
+	Estimate                              *struct{ Min, Max int }
 }
 
 // shownTicket reads the ticket the kiosk shows and the API's view of it.
@@ -202,6 +203,12 @@ func TestKioskArabicThreeTaps(t *testing.T) {
 	}
 	if ahead := strings.TrimSpace(text(t, tab, "ticket-ahead")); ahead != "0" {
 		t.Errorf("people ahead = %q, want 0", ahead)
+	}
+	// The estimated wait, as the API has it, in Arabic words.
+	if got.Estimate == nil {
+		t.Error("the API gives the ticket no estimate")
+	} else if est := text(t, tab, "ticket-estimate"); !strings.Contains(est, fmt.Sprintf("من %d إلى %d دقيقة", got.Estimate.Min, got.Estimate.Max)) {
+		t.Errorf("estimate on screen %q, API %+v", est, *got.Estimate)
 	}
 	if lang, dir := pageLangDir(t, tab); lang != "ar" || dir != "rtl" {
 		t.Fatalf("ticket page has lang=%q dir=%q, want ar rtl", lang, dir)
