@@ -70,6 +70,9 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	svc.CallReasons = cfg.CallReasons
 	svc.MinRecall = time.Duration(cfg.RecallIntervalSeconds) * time.Second
 	svc.NoShowGrace = time.Duration(cfg.NoShowGraceMinutes) * time.Minute
+	if cfg.CutOffGraceMinutes != nil {
+		svc.CutOffGrace = time.Duration(*cfg.CutOffGraceMinutes) * time.Minute
+	}
 
 	renderer, err := printer.NewRenderer(printer.Options{})
 	if err != nil {

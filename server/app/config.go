@@ -73,6 +73,10 @@ type Config struct {
 	RecallIntervalSeconds int `json:"recall_interval_seconds"`
 	// NoShowGraceMinutes is how long a no-show can be reactivated.
 	NoShowGraceMinutes int `json:"no_show_grace_minutes"`
+	// CutOffGraceMinutes: the kiosk stops issuing a line's numbers when the
+	// expected call would come later than this after closing; negative
+	// turns the cut-off off.
+	CutOffGraceMinutes *int `json:"cutoff_grace_minutes"`
 	// DrawRatePerMinute is how many tickets one kiosk may draw a minute
 	// (benchmarks and load tests raise it).
 	DrawRatePerMinute float64 `json:"draw_rate_per_minute"`

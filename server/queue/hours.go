@@ -120,3 +120,44 @@ func (s *Service) closedDay(day string) bool {
 	}
 	return false
 }
+
+// closingAt is the end of the opening period line l is in at t; false when
+// l has no hours or is closed at t.
+func (s *Service) closingAt(l Line, t time.Time) (time.Time, bool) {
+	periods, err := ParseHours(l.Hours)
+	if err != nil || len(periods) == 0 {
+		return time.Time{}, false
+	}
+	local := t.In(s.Location)
+	if s.closedDay(local.Format(time.DateOnly)) {
+		return time.Time{}, false
+	}
+	y, m, d := local.Date()
+	for _, p := range periods {
+		if p.Weekday != local.Weekday() {
+			continue
+		}
+		from := time.Date(y, m, d, 0, p.From, 0, 0, s.Location)
+		to := time.Date(y, m, d, 0, p.To, 0, 0, s.Location)
+		if !t.Before(from) && t.Before(to) {
+			return to, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// CutOff tells whether a ticket drawn now in line l would expectedly be
+// called later than CutOffGrace after closing, given how many wait; the
+// kiosk then stops issuing for the day. Lines without hours, and a
+// negative CutOffGrace, never cut off.
+func (s *Service) CutOff(l Line, now time.Time, e Estimate) bool {
+	if s.CutOffGrace < 0 {
+		return false
+	}
+	closing, ok := s.closingAt(l, now)
+	if !ok {
+		return false
+	}
+	mid := time.Duration(e.Min+e.Max) * time.Minute / 2
+	return now.Add(mid).After(closing.Add(s.CutOffGrace))
+}

@@ -35,6 +35,11 @@ type Service struct {
 	// ServiceTime is the assumed consultation length until the day has
 	// its own figures (0: DefaultServiceTime).
 	ServiceTime time.Duration
+	// CutOffGrace is how long after closing the last expected call may
+	// be; a draw expected later is refused (cut-off). Negative: never.
+	CutOffGrace time.Duration
+	// OnTurnedAway is told of each draw refused at cut-off (statistics).
+	OnTurnedAway func(ctx context.Context, line string)
 
 	est estimateCache
 }
@@ -43,6 +48,7 @@ type Service struct {
 const (
 	DefaultMinRecall   = 15 * time.Second // long enough for the announcement to finish
 	DefaultNoShowGrace = 30 * time.Minute // a visitor who stepped out comes back within this
+	DefaultCutOffGrace = 30 * time.Minute // counsellors serve those inside a while after closing
 )
 
 // DefaultCallReasons are the reasons for calling out of order.
@@ -56,7 +62,8 @@ func NewService(store Store, lines []Line) *Service {
 		loc = time.UTC
 	}
 	return &Service{Store: store, Lines: lines, Location: loc, Now: time.Now,
-		CallReasons: DefaultCallReasons, MinRecall: DefaultMinRecall, NoShowGrace: DefaultNoShowGrace}
+		CallReasons: DefaultCallReasons, MinRecall: DefaultMinRecall, NoShowGrace: DefaultNoShowGrace,
+		CutOffGrace: DefaultCutOffGrace}
 }
 
 // Day returns the service day of t: its date in the office's time zone.
@@ -111,6 +118,16 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 	if len(idemKey) > 200 {
 		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
 	}
+	if len(l.Hours) > 0 && s.CutOffGrace >= 0 {
+		e := s.EstimateWait(s.figures(ctx, now), l.ID, s.waitingIn(ctx, l.ID, now))
+		// A retry of a draw that already has its ticket still gets it.
+		if s.CutOff(l, now, e) && (idemKey == "" || !s.knownKey(ctx, l, lang, idemKey, bodyHash, now)) {
+			if s.OnTurnedAway != nil {
+				s.OnTurnedAway(ctx, l.ID)
+			}
+			return Ticket{}, false, Errorf(Closed, "%s issues no more numbers today: the wait would run past closing time", l.Name)
+		}
+	}
 	t, replay, err := s.Store.Draw(ctx, DrawRequest{
 		Line: l, Lang: lang, Now: now, Day: s.Day(now),
 		ID: NewID(10), Token: NewID(20),
@@ -133,27 +150,49 @@ type estimateCache struct {
 	snap Snapshot
 }
 
-// withEstimate fills in t's estimate when it waits; a failure to read the
-// figures leaves it out rather than failing the request.
-func (s *Service) withEstimate(ctx context.Context, t Ticket) Ticket {
-	if t.Status != StatusWaiting || t.Ahead == nil {
-		return t
-	}
-	now := s.now()
+// figures returns the day's desks, service times and open tickets for
+// the estimate, read at most every estimateTTL; a read failure gives empty
+// figures (the default estimate) rather than failing the request.
+func (s *Service) figures(ctx context.Context, now time.Time) Snapshot {
 	day := s.Day(now)
 	s.est.mu.Lock()
+	defer s.est.mu.Unlock()
 	if now.Sub(s.est.at) > estimateTTL || s.est.day != day || now.Before(s.est.at) {
 		snap, err := s.Store.Snapshot(ctx, day)
 		if err != nil {
-			s.est.mu.Unlock()
-			return t
+			return s.est.snap
 		}
 		s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served, Tickets: snap.Tickets}
 		s.est.at, s.est.day = now, day
 	}
-	snap := s.est.snap
-	s.est.mu.Unlock()
-	e := s.EstimateWait(snap, t.Line, *t.Ahead)
+	return s.est.snap
+}
+
+// waitingIn counts the waiting tickets of a line in the figures.
+func (s *Service) waitingIn(ctx context.Context, line string, now time.Time) int {
+	n := 0
+	for _, t := range s.figures(ctx, now).Tickets {
+		if t.Line == line && t.Status == StatusWaiting {
+			n++
+		}
+	}
+	return n
+}
+
+// knownKey tells whether an Idempotency-Key already has its ticket (a
+// retry, which must get it even after the cut-off).
+func (s *Service) knownKey(ctx context.Context, l Line, lang, key, hash string, now time.Time) bool {
+	_, replay, err := s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
+		IdemKey: key, IdemHash: hash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
+	return err == nil && replay
+}
+
+// withEstimate fills in t's estimate when it waits.
+func (s *Service) withEstimate(ctx context.Context, t Ticket) Ticket {
+	if t.Status != StatusWaiting || t.Ahead == nil {
+		return t
+	}
+	e := s.EstimateWait(s.figures(ctx, s.now()), t.Line, *t.Ahead)
 	t.Estimate = &e
 	return t
 }
@@ -310,6 +349,9 @@ type LineState struct {
 	// NextOpen, when it is closed, when it opens again.
 	Open     bool       `json:"open"`
 	NextOpen *time.Time `json:"next_open,omitempty"`
+	// CutOff is true when the line is open but issues no more numbers
+	// today: the wait would run past closing time.
+	CutOff bool `json:"cut_off,omitempty"`
 	// Estimate is the expected wait of a ticket drawn now.
 	Estimate Estimate `json:"estimate"`
 }
@@ -331,6 +373,15 @@ func (s *Service) LineStates(snap Snapshot) []LineState {
 			}
 		}
 		out[i].Estimate = s.EstimateWait(snap, l.ID, waiting)
+		if open && s.CutOffGrace >= 0 && s.CutOff(l, now, out[i].Estimate) {
+			out[i].Open, out[i].CutOff = false, true
+			if closing, ok := s.closingAt(l, now); ok {
+				if _, next := s.Opening(l, closing); !next.IsZero() {
+					n := next.UTC()
+					out[i].NextOpen = &n
+				}
+			}
+		}
 		if !next.IsZero() {
 			n := next.UTC()
 			out[i].NextOpen = &n
