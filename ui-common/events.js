@@ -303,6 +303,26 @@ export class EventStream {
     this.setState({ status: "stopped", since: this.now(), attempt: 0 });
   }
 
+  /**
+   * Drops the current connection and connects again after the usual pause,
+   * resuming with since. For a page that found the server unreachable while
+   * the socket still looked open (a server gone without closing it).
+   */
+  reconnect() {
+    if (this.stopped) return;
+    const ws = this.ws;
+    if (!ws) {
+      this.retryNow();
+      return;
+    }
+    try {
+      ws.close(4001, "server unreachable");
+    } catch {
+      // closing a broken socket may throw; it is dropped all the same
+    }
+    this.dropped(ws, 0);
+  }
+
   /** Skips the rest of the current backoff pause (the network came back). */
   retryNow() {
     if (this.stopped || this.ws || this.timer === null) return;

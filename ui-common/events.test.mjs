@@ -260,3 +260,28 @@ test("print outcomes update open tickets only", () => {
   assert.equal(m.tickets.z, undefined, "a finished ticket is not brought back");
   assert.equal(m.seq, 13);
 });
+
+test("reconnect drops a socket that looks open and resumes with since", () => {
+  const h = harness();
+  h.stream.start();
+  h.sockets[0].open();
+  h.sockets[0].send({ type: "snapshot", seq: 7, lines: [], tickets: [] });
+  h.tick(1000);
+  // The page found the server unreachable while the socket still looked open.
+  h.stream.reconnect();
+  assert.equal(h.sockets[0].closed, true);
+  assert.equal(h.stream.state.status, "reconnecting");
+  assert.equal(h.stream.state.since, h.now, "down since now");
+  h.sockets[0].drop(); // the late close event changes nothing
+  assert.equal(h.sockets.length, 1);
+  h.fire();
+  assert.equal(h.sockets.length, 2);
+  assert.equal(h.sockets[1].url, "ws://h/api/v1/events?since=7");
+  // While waiting to retry, reconnect skips the pause.
+  h.sockets[1].drop();
+  h.stream.reconnect();
+  assert.equal(h.sockets.length, 3);
+  h.stream.stop();
+  h.stream.reconnect();
+  assert.equal(h.sockets.length, 3, "a stopped stream stays stopped");
+});
