@@ -68,17 +68,38 @@ type spoken struct {
 	Overlap bool   `json:"overlap"`
 }
 
+// heldAudio makes the page's AudioContext start suspended, as a browser
+// that blocks autoplay does, until resume() is called from a tap.
+const heldAudio = `(() => {
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    constructor() { super(); this.held = true; }
+    get state() { return this.held ? "suspended" : super.state; }
+    async resume() { await super.resume(); this.held = false; this.dispatchEvent(new Event("statechange")); }
+  };
+})();`
+
 // openDisplay opens the display as a paired device at w×h, with the speech
 // stub in place before the page loads, and waits until it is live.
 func openDisplay(t *testing.T, b *browser.Browser, r *Running, w, h int64) *browser.Tab {
 	t.Helper()
+	return openDisplayWith(t, b, r, w, h, speechStub)
+}
+
+// openDisplayWith opens the display with init scripts that run before the
+// page's own, and waits until it is live.
+func openDisplayWith(t *testing.T, b *browser.Browser, r *Running, w, h int64, scripts ...string) *browser.Tab {
+	t.Helper()
 	// A first page on the server's origin, so the device cookie is set
-	// for it; the stub is registered before the display loads.
+	// for it; the scripts are registered before the display loads.
 	tab := b.Tab(t, r.URL()+"/healthz", w, h, r.DisplayCookie())
-	tab.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: speechStub})
-		return err
-	}), chromedp.Navigate(r.URL()+"/display"))
+	for _, js := range scripts {
+		tab.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+			return err
+		}))
+	}
+	tab.Do(chromedp.Navigate(r.URL() + "/display"))
 	waitUntil(t, tab, `(() => { const d = window.wartemarkeDisplay; return !!d && d.state.status === "open" && d.model.synced })()`, 5*time.Second)
 	return tab
 }
@@ -461,4 +482,49 @@ func TestDisplayScreenshots(t *testing.T) {
 			tab.Screenshot(name)
 		})
 	}
+}
+
+// TestDisplaySoundHeldBack: where the browser blocks autoplay the display
+// says so and offers one tap; a call that came meanwhile is shown, and
+// announced after the tap while it is fresh.
+func TestDisplaySoundHeldBack(t *testing.T) {
+	r := MustStartWith(t, withDesks)
+	b := browser.New(t)
+	tab := openDisplayWith(t, b, r, 1280, 720, speechStub, heldAudio)
+	waitUntil(t, tab, `document.querySelector('[data-testid="sound-on"]').checkVisibility()`, 3*time.Second)
+	tab.WaitText("status-sound", "Ton ist aus", time.Second)
+	r.draw(t, "mbe", "en")
+	r.next(t, "Empore", "mbe")
+	tab.WaitText("current-mbe", "M-001", time.Second)
+	time.Sleep(time.Second)
+	if got := spokenSoFar(t, tab); len(got) != 0 || gongs(t, tab) != 0 {
+		t.Fatalf("sound while the browser holds it back: %+v", got)
+	}
+	tab.Screenshot("display-sound-held-1280x720")
+
+	tab.Click("sound-on")
+	waitUntil(t, tab, `!document.querySelector('[data-testid="sound-on"]').checkVisibility()`, 2*time.Second)
+	got := waitSpoken(t, tab, 2, 10*time.Second)
+	checkSpoken(t, got, []spoken{
+		{Text: "Nummer M 1, bitte zur Empore.", Lang: "de-DE"},
+		{Text: "Number M 1, please go to Empore.", Lang: "en-GB"},
+	})
+	tab.WaitText("status-sound", "Aufrufe werden angesagt", time.Second)
+}
+
+// TestDisplayWithoutVoices: headless chromium has no voices, like a TV
+// browser without German speech. The display says speech is off, and a
+// call still gets its gong and its highlight.
+func TestDisplayWithoutVoices(t *testing.T) {
+	r := MustStartWith(t, withDesks)
+	b := browser.New(t)
+	tab := openDisplayWith(t, b, r, 1920, 1080)
+	tab.WaitText("status-sound", "Sprachausgabe nicht verfügbar", 5*time.Second)
+	r.draw(t, "jmd", "de")
+	r.next(t, "Raum 2.14", "jmd")
+	if got := tab.WaitText("current-jmd", "J-001", time.Second); !strings.Contains(got, "NEU") {
+		t.Fatalf("the call is not highlighted: %q", got)
+	}
+	waitUntil(t, tab, `window.wartemarkeDisplay.log.some((e) => e.kind === "gong")`, 5*time.Second)
+	waitUntil(t, tab, `window.wartemarkeDisplay.log.some((e) => e.kind === "silent" && e.lang === "de")`, 5*time.Second)
 }
