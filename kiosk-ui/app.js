@@ -575,6 +575,7 @@ function onPrintEvent(t) {
 /** Asks the server which lines are open now, and updates what is shown. */
 async function refreshLines() {
   clearTimeout(linesTimer);
+  document.documentElement.dataset.lines = "loading"; // tests wait for "ready"
   let lines = null;
   try {
     lines = await api("/api/v1/lines");

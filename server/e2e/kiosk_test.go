@@ -384,6 +384,9 @@ func TestKioskClosed(t *testing.T) {
 	tab2 := openKiosk(t, b, half, "", portraitW, portraitH)
 	tab2.Click("lang-uk")
 	waitScreen(t, tab2, "line")
+	// Choosing a language asks which lines are open: let that answer come
+	// before the clock moves, or the kiosk learns of the closing first.
+	waitJS(t, tab2, `document.documentElement.dataset.lines === "ready"`, 10*time.Second)
 	// The clock passes 12:00 while the visitor reads: the tap is refused,
 	// and the kiosk says why and when MBE opens again.
 	clock2.Set(time.Date(2026, 6, 10, 12, 0, 30, 0, loc))
