@@ -70,6 +70,8 @@ const state = {
   dismissed: new Set(),
   /** @type {{state: string, reasons?: string[], detail?: string}|null} from /healthz */
   printer: null,
+  /** Whether /healthz has answered once (before, the printer's state is not known at all). */
+  healthChecked: false,
   /** @type {any} GET /api/v1/config */
   config: null,
   served: loadServed(),
@@ -361,7 +363,7 @@ function renderOverview(lines, model, now) {
   const ps = $("printer-state");
   const st = state.printer;
   if (state.config && !state.config.printing) ps.textContent = t("printer.none");
-  else if (!st) ps.textContent = "–";
+  else if (!st) ps.textContent = state.healthChecked ? t("printer.unknown") : "–";
   else if (st.state === "ok") ps.textContent = t("printer.ok");
   else if (st.state === "unknown") ps.textContent = t("printer.unknown");
   else ps.textContent = reasonsText(st.reasons || []) || t(`printer.${st.state}`);
@@ -370,20 +372,19 @@ function renderOverview(lines, model, now) {
 
 function renderDeskBar() {
   const valid = !deskProblem(state.desk, state.lines.size);
+  $("view-work").classList.toggle("needs-setup", !valid);
   $("desk-name").textContent = state.desk || t("desk.none");
   $("desk-lines").textContent = valid ? [...state.lines].map(lineShort).join(" + ") : "";
   const pill = $("desk-state");
   pill.hidden = !valid;
   pill.textContent = t(`desk.state.${state.mode}`);
   pill.className = `pill pill-${state.mode}`;
-  $("pause").hidden = state.mode === "closed";
-  $("pause").disabled = !valid;
+  $("pause").hidden = state.mode === "closed" || !valid;
   $("pause").classList.toggle("btn-primary", state.mode === "paused");
   $("pause-label").textContent = state.mode === "paused" ? t("desk.resume") : t("desk.pause");
   $("pause").setAttribute("aria-pressed", String(state.mode === "paused"));
-  $("leave").hidden = state.mode === "closed";
-  $("leave").disabled = !valid;
-  $("reopen").hidden = state.mode !== "closed";
+  $("leave").hidden = state.mode === "closed" || !valid;
+  $("reopen").hidden = state.mode !== "closed" || !valid;
   const note = $("desk-note");
   note.hidden = state.mode === "open";
   note.textContent = state.mode === "paused" ? t("desk.pausedNote") : state.mode === "closed" ? t("desk.closedNote") : "";
@@ -395,7 +396,10 @@ function renderDeskBar() {
 
 function renderWork() {
   const p = problem();
-  $("next").disabled = state.busy || !!p;
+  // Busy does not disable the buttons (focus would jump to the page); run()
+  // ignores a second press while a request is on its way.
+  $("work-area").setAttribute("aria-busy", String(state.busy));
+  $("next").disabled = !!p;
   $("next-hint").hidden = !p || state.mode !== "open";
   $("next-hint").textContent = p ? t(p.key, p.vars) : "";
 
@@ -412,7 +416,7 @@ function renderWork() {
   } else {
     $("current-meta").textContent = t("current.none");
   }
-  for (const id of ["recall", "done", "no-show", "transfer"]) $(id).disabled = state.busy || !tk;
+  for (const id of ["recall", "done", "no-show", "transfer"]) $(id).disabled = !tk;
   const target = tk && transferTarget(tk);
   $("transfer-label").textContent = target ? t("act.transferTo", { line: target.short }) : t("act.transfer");
   if (!target) $("transfer").disabled = true;
@@ -788,6 +792,7 @@ async function checkHealth() {
   try {
     const h = await api("/healthz");
     state.printer = h && h.printer ? h.printer : null;
+    state.healthChecked = true;
   } catch {
     // the store is down or the network: the offline banner says enough
   }
@@ -859,13 +864,17 @@ async function main() {
   if (load(STORE_LEFT, "", sessionStorage) === state.desk && state.desk) state.mode = "closed";
   desk.addEventListener("input", render);
   desk.addEventListener("change", () => syncDesk());
-  // Enter in the desk field moves on to work, not to submit anything.
+  // Enter in the desk field reports the desk and moves on to Next. Focus
+  // moves on keyup: moved on keydown, the same key press would go on to
+  // press Next itself.
   desk.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();
       syncDesk();
-      $("next").focus();
     }
+  });
+  desk.addEventListener("keyup", (e) => {
+    if (e.key === "Enter" && !$("next").disabled) $("next").focus();
   });
   $("next").addEventListener("click", callNext);
   $("recall").addEventListener("click", recall);

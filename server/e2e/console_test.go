@@ -157,6 +157,7 @@ func TestConsoleSignInCallSignOut(t *testing.T) {
 	tab.Screenshot("console-called-laptop")
 
 	// D finishes the ticket; it is listed as served here.
+	consoleWait(t, tab, `document.getElementById("work-area").getAttribute("aria-busy") === "false"`, 5*time.Second)
 	tab.Do(chromedp.KeyEvent("d"))
 	tab.WaitText("served", number, 5*time.Second)
 	tab.WaitText("current-number", "–", 5*time.Second)
