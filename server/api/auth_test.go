@@ -22,7 +22,7 @@ var policies = map[string]api.Policy{
 	"GET /api/v1/events":                  api.Listener,
 	"GET /api/v1/session":                 api.Listener,
 	"DELETE /api/v1/session":              api.Staff,
-	"GET /api/v1/tickets/{id}":            api.Staff,
+	"GET /api/v1/tickets/{id}":            api.Listener,
 	"POST /api/v1/tickets/{id}/{action}":  api.Staff,
 	"POST /api/v1/desks/{desk}/next":      api.Staff,
 	"PUT /api/v1/desks/{desk}":            api.Staff,
