@@ -7,12 +7,12 @@ import (
 	"wartemarke/ui-common/uitest"
 )
 
-// TestFiles checks the embedded files against the CSP and the URL layout.
-func TestFiles(t *testing.T) {
+// TestConsoleFiles checks the embedded files against the CSP and the URL layout.
+func TestConsoleFiles(t *testing.T) {
 	uitest.CheckFiles(t, "/console/", console.Files)
 }
 
-// TestJavaScript runs the console's JavaScript unit tests with node --test.
-func TestJavaScript(t *testing.T) {
+// TestConsoleJavaScript runs the console's JavaScript unit tests with node --test.
+func TestConsoleJavaScript(t *testing.T) {
 	uitest.RunNodeTests(t, ".")
 }

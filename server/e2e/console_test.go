@@ -117,6 +117,50 @@ func consoleLive(tb testing.TB, tab *browser.Tab) {
 	consoleWait(tb, tab, `location.pathname === "/console" && document.querySelector('[data-testid="connection"]').classList.contains("is-ok")`, 10*time.Second)
 }
 
+// consoleCheck saves a screenshot and checks the page as it is now: no
+// serious or critical axe-core finding (WCAG 2.x A/AA: contrast, names,
+// labels), and every visible control at least 44×44 CSS px (a checkbox or
+// radio button by its label, which is what a finger hits).
+func consoleCheck(tb testing.TB, tab *browser.Tab, name string) {
+	tb.Helper()
+	tab.Screenshot(name)
+	if !browser.Eval[bool](tab, `typeof window.axe === "object"`) {
+		src, err := os.ReadFile(filepath.Join("..", "..", "kiosk-ui", "testdata", "axe.min.js"))
+		if err != nil {
+			tb.Fatalf("axe-core: %v", err)
+		}
+		browser.Eval[bool](tab, string(src)+"\n;true")
+	}
+	res := browser.Eval[string](tab, `document.fonts.ready.then(() => axe.run(document, {
+		runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+		resultTypes: ["violations"],
+	})).then(r => JSON.stringify({passes: r.passes.length,
+		bad: r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+			.map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 4).map(n => n.target.join(" ")).join(", "))}))`)
+	var out struct {
+		Passes int
+		Bad    []string
+	}
+	if err := json.Unmarshal([]byte(res), &out); err != nil {
+		tb.Fatalf("axe result: %v", err)
+	}
+	if out.Passes < 10 {
+		tb.Fatalf("axe %s: only %d rules passed; did axe see the page?", name, out.Passes)
+	}
+	for _, b := range out.Bad {
+		tb.Errorf("axe %s: %s", name, b)
+	}
+	small := browser.Eval[[]string](tab, `[...document.querySelectorAll("button, a[href], input, select")]
+		.map(e => (e.type === "checkbox" || e.type === "radio") && e.closest("label") ? e.closest("label") : e)
+		.filter(e => e.checkVisibility())
+		.map(e => [e, e.getBoundingClientRect()])
+		.filter(([e, r]) => r.width < 44 || r.height < 44)
+		.map(([e, r]) => (e.dataset.testid || e.id || e.textContent.trim().slice(0, 30)) + " is " + Math.round(r.width) + "×" + Math.round(r.height))`)
+	for _, s := range small {
+		tb.Errorf("%s: control %s, want at least 44×44", name, s)
+	}
+}
+
 // TestConsoleSignInCallSignOut: the issue's browser test. Without a cookie
 // /console asks to sign in; a counsellor signs in, picks desk and lines,
 // calls the ticket a kiosk drew, finishes it by shortcut and signs out; the
@@ -154,7 +198,7 @@ func TestConsoleSignInCallSignOut(t *testing.T) {
 	tab.Click("next")
 	tab.WaitText("current-number", number, 5*time.Second)
 	tab.WaitText("status", number+" aufgerufen zu Raum 2.14", 5*time.Second)
-	tab.Screenshot("console-called-laptop")
+	consoleCheck(t, tab, "console-called-laptop")
 
 	// D finishes the ticket; it is listed as served here.
 	consoleWait(t, tab, `document.getElementById("work-area").getAttribute("aria-busy") === "false"`, 5*time.Second)
@@ -223,7 +267,7 @@ func TestConsoleAdminDevices(t *testing.T) {
 	if !strings.Contains(pairURL, "/pair?code=") || !strings.Contains(pairURL, code) || id == "" {
 		t.Fatalf("pairing dialog shows link %q, code %q, device %q", pairURL, code, id)
 	}
-	admin.Screenshot("console-admin-pairing")
+	consoleCheck(t, admin, "console-admin-pairing")
 	admin.Click("pairing-close")
 
 	kiosk := b.Tab(t, pairURL, 1080, 1920)
@@ -240,7 +284,7 @@ func TestConsoleAdminDevices(t *testing.T) {
 
 	row := fmt.Sprintf(`document.querySelector('[data-testid="device-%s"]')`, id)
 	consoleWait(t, admin, row+` && `+row+`.querySelector('[data-testid="device-connected"]').innerText === "ja" && `+row+`.innerText.includes("gekoppelt")`, 15*time.Second)
-	admin.Screenshot("console-admin-devices")
+	consoleCheck(t, admin, "console-admin-devices")
 
 	admin.Click("revoke-" + id)
 	if got := consoleText(t, admin, "confirm-text"); !strings.Contains(got, "Eingang") {
@@ -255,6 +299,28 @@ func TestConsoleAdminDevices(t *testing.T) {
 		t.Fatalf("the revoked kiosk's draw got %d, want 401", status)
 	}
 	consoleWait(t, admin, row+`.querySelector('[data-testid="device-connected"]').innerText === "nein"`, 10*time.Second)
+
+	// Accounts: a short password is refused before it is sent, a good one
+	// adds the account, removing it asks first.
+	admin.Do(
+		chromedp.SendKeys(chromedp.CSS(browser.TestID("account-name")), "berater2"),
+		chromedp.SendKeys(chromedp.CSS(browser.TestID("account-password")), "kurz"),
+	)
+	admin.Click("account-create")
+	admin.WaitText("account-msg", "mindestens 10 Zeichen", 2*time.Second)
+	admin.Do(chromedp.SendKeys(chromedp.CSS(browser.TestID("account-password")), " und jetzt lang genug"))
+	admin.Click("account-create")
+	admin.WaitText("accounts", "berater2", 5*time.Second)
+	if _, err := a.Auth.Store.User(context.Background(), "berater2"); err != nil {
+		t.Fatalf("the account added in the console: %v", err)
+	}
+	admin.Click("remove-berater2")
+	admin.WaitText("confirm-text", "berater2", 2*time.Second)
+	admin.Click("confirm-ok")
+	consoleWait(t, admin, `!document.querySelector('[data-testid="account-berater2"]')`, 5*time.Second)
+	if _, err := a.Auth.Store.User(context.Background(), "berater2"); err == nil {
+		t.Fatal("the removed account is still there")
+	}
 }
 
 // TestConsolePrintFailureAlert: a slip that cannot be printed is an alert
@@ -276,7 +342,7 @@ func TestConsolePrintFailureAlert(t *testing.T) {
 	if !strings.Contains(got, "nicht gedruckt") || !strings.Contains(got, "Nachdrucken") {
 		t.Fatalf("alert says %q, want the number, that it was not printed, and Nachdrucken", got)
 	}
-	tab.Screenshot("console-print-alert-tablet")
+	consoleCheck(t, tab, "console-print-alert-tablet")
 	tab.Click("reprint")
 	tab.WaitText("status", "nachgedruckt", 5*time.Second)
 	if browser.Eval[bool](tab, `!document.querySelector('[data-testid="error"]').hidden`) {
@@ -308,7 +374,7 @@ func TestConsoleDeskPresence(t *testing.T) {
 	if !browser.Eval[bool](c1, `document.querySelector('[data-testid="next"]').disabled`) {
 		t.Fatal("Next is enabled during a pause")
 	}
-	c1.Screenshot("console-paused-tablet")
+	consoleCheck(t, c1, "console-paused-tablet")
 	c2.Screenshot("console-overview-portrait")
 
 	// P resumes.
@@ -324,7 +390,7 @@ func TestConsoleDeskPresence(t *testing.T) {
 	if lang := browser.Eval[string](c2, `document.documentElement.lang`); lang != "en" {
 		t.Fatalf("page lang %q, want en", lang)
 	}
-	c2.Screenshot("console-en-portrait")
+	consoleCheck(t, c2, "console-en-portrait")
 
 	c1.Click("leave")
 	c1.WaitText("desk-state", "geschlossen", 5*time.Second)
