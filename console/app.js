@@ -8,7 +8,7 @@ import { api, ApiError, configureAuth, serverNow } from "/common/api.js";
 import { connectQueue, isStale, calledAt, waitingIn, openDesks } from "/common/events.js";
 import { linesOrDefault } from "/common/lines.js";
 import { t, lang, setLang, applyStatic, STORE_LANG } from "./i18n.js";
-import { addServed, deskProblem, duration, longestWait, reasonText, reasonsText, servedEntry } from "./format.js";
+import { addServed, deskProblem, duration, longestWait, printerStates, reasonText, reasonsText, servedEntry } from "./format.js";
 import { initAdmin } from "./admin.js";
 
 // Where the device remembers its choices.
@@ -68,8 +68,8 @@ const state = {
   alerts: new Map(),
   /** Failed slips the staff dismissed, by ticket id. */
   dismissed: new Set(),
-  /** @type {{state: string, reasons?: string[], detail?: string}|null} from /healthz */
-  printer: null,
+  /** @type {import("./format.js").PrinterState[]} the printers as /healthz last said */
+  printers: [],
   /** Whether /healthz has answered once (before, the printer's state is not known at all). */
   healthChecked: false,
   /** @type {any} GET /api/v1/config */
@@ -359,15 +359,13 @@ function renderOverview(lines, model, now) {
     ul.append(li);
   }
 
-  // The printer, as /healthz last said.
+  // The printers, as /healthz last said.
   const ps = $("printer-state");
-  const st = state.printer;
+  const printers = state.printers;
   if (state.config && !state.config.printing) ps.textContent = t("printer.none");
-  else if (!st) ps.textContent = state.healthChecked ? t("printer.unknown") : "–";
-  else if (st.state === "ok") ps.textContent = t("printer.ok");
-  else if (st.state === "unknown") ps.textContent = t("printer.unknown");
-  else ps.textContent = reasonsText(st.reasons || []) || t(`printer.${st.state}`);
-  $("printer-state").className = st && (st.state === "error" || st.state === "warning") ? "is-bad" : "";
+  else if (printers.length === 0) ps.textContent = state.healthChecked ? t("printer.unknown") : "–";
+  else ps.textContent = printers.map((p) => (p.name ? `${p.name}: ` : "") + printerWords(p)).join(" · ");
+  ps.className = printers.some(isBadPrinter) ? "is-bad" : "";
 }
 
 function renderDeskBar() {
@@ -456,22 +454,22 @@ function renderAlerts() {
   const box = $("alerts");
   const want = new Map();
   for (const a of state.alerts.values()) if (!state.dismissed.has(a.id)) want.set(`slip:${a.id}`, a);
-  const st = state.printer;
-  if (st && (st.state === "error" || st.state === "warning")) want.set("printer", st);
+  for (const p of state.printers) if (isBadPrinter(p)) want.set(`printer:${p.name}`, p);
 
   for (const el of [...box.children]) if (!want.has(el.dataset.key)) el.remove();
   for (const [key, a] of want) {
     let el = box.querySelector(`[data-key="${CSS.escape(key)}"]`);
     if (!el) {
-      el = key === "printer" ? printerAlert() : slipAlert(a);
+      el = key.startsWith("printer:") ? printerAlert() : slipAlert(a);
       el.dataset.key = key;
       box.append(el);
     }
-    if (key === "printer") {
+    if (key.startsWith("printer:")) {
       el.className = `alert ${a.state === "error" ? "alert-error" : "alert-warning"}`;
-      el.querySelector(".alert-title").textContent = t("alert.printer", {
-        reasons: reasonsText(a.reasons || []) || t(`printer.${a.state}`),
-      });
+      const reasons = printerWords(a);
+      el.querySelector(".alert-title").textContent = a.name
+        ? t("alert.printerNamed", { name: a.name, reasons })
+        : t("alert.printer", { reasons });
       el.querySelector(".alert-hint").textContent = a.detail || "";
     } else {
       el.querySelector(".alert-title").textContent = t("alert.print", { number: a.number, reason: reasonText(a.reason) });
@@ -493,6 +491,17 @@ function alertShell(testid) {
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M12 3 2 21h20L12 3zM12 10v5M12 18v.5"/></svg>' +
     '<div class="alert-text"><p class="alert-title"></p><p class="alert-hint"></p></div>';
   return el;
+}
+
+function isBadPrinter(p) {
+  return p.state === "error" || p.state === "warning";
+}
+
+/** A printer's state in words: its reasons when it has trouble. */
+function printerWords(p) {
+  if (p.state === "ok") return t("printer.ok");
+  if (p.state === "unknown") return t("printer.unknown");
+  return reasonsText(p.reasons) || t(`printer.${p.state}`);
 }
 
 function printerAlert() {
@@ -791,7 +800,7 @@ function onStreamState(s) {
 async function checkHealth() {
   try {
     const h = await api("/healthz");
-    state.printer = h && h.printer ? h.printer : null;
+    state.printers = printerStates(h && (h.printer ?? h.printers));
     state.healthChecked = true;
   } catch {
     // the store is down or the network: the offline banner says enough

@@ -153,3 +153,25 @@ export function addServed(list, e, max = 200) {
   const rest = list.filter((x) => x.id !== e.id && (!e.day || !x.day || x.day === e.day));
   return [e, ...rest].slice(0, max);
 }
+
+/**
+ * @typedef {{name: string, state: string, reasons: string[], detail: string}} PrinterState
+ */
+
+/**
+ * The printers /healthz reports, as a list: one printer ({"state",…}), a
+ * list of them, or an object of them by name (several kiosks, each with its
+ * own printer). Anything else is no printer.
+ * @param {any} p the "printer" (or "printers") field of /healthz
+ * @returns {PrinterState[]}
+ */
+export function printerStates(p) {
+  const one = (x, name = "") =>
+    x && typeof x === "object" && typeof x.state === "string"
+      ? [{ name: String(x.name || x.kiosk || name || ""), state: x.state, reasons: Array.isArray(x.reasons) ? x.reasons : [], detail: x.detail || "" }]
+      : [];
+  if (!p || typeof p !== "object") return [];
+  if (Array.isArray(p)) return p.flatMap((x) => one(x));
+  if (typeof p.state === "string") return one(p);
+  return Object.entries(p).flatMap(([name, x]) => one(x, name));
+}

@@ -1,7 +1,7 @@
 // Unit tests for the console's pure helpers: node --test console/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ago, addServed, deskProblem, deviceState, duration, longestWait, reasonText, reasonsText, servedEntry } from "./format.js";
+import { ago, addServed, deskProblem, deviceState, duration, longestWait, printerStates, reasonText, reasonsText, servedEntry } from "./format.js";
 import { setLang, t, WORDS } from "./i18n.js";
 
 test("durations and last-seen in German and English", () => {
@@ -74,4 +74,14 @@ test("served today: done and no-show here, transfers from here", () => {
   assert.equal(list[0].outcome, "transferred");
   list = addServed(list, { ...done, id: "z", day: "2026-11-26" });
   assert.deepEqual(list.map((x) => x.id), ["z"], "a new day starts a new list");
+});
+
+test("printer states from /healthz in any of its shapes", () => {
+  assert.deepEqual(printerStates(undefined), []);
+  assert.deepEqual(printerStates({ state: "error", reasons: ["media-empty"] }), [{ name: "", state: "error", reasons: ["media-empty"], detail: "" }]);
+  assert.deepEqual(
+    printerStates({ Eingang: { state: "ok" }, Empore: { state: "warning", reasons: ["media-low"], detail: "low" } }).map((p) => [p.name, p.state]),
+    [["Eingang", "ok"], ["Empore", "warning"]],
+  );
+  assert.deepEqual(printerStates([{ name: "A", state: "unknown" }, "junk"]).map((p) => p.name), ["A"]);
 });

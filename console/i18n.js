@@ -130,6 +130,7 @@ export const WORDS = {
     "alert.reprinting": "Wird nachgedruckt …",
     "alert.dismiss": "Ausblenden",
     "alert.printer": "Drucker: {reasons}",
+    "alert.printerNamed": "Drucker {name}: {reasons}",
 
     "reason.media-empty": "Papier leer",
     "reason.media-needed": "Papier fehlt",
@@ -329,6 +330,7 @@ export const WORDS = {
     "alert.reprinting": "Reprinting …",
     "alert.dismiss": "Dismiss",
     "alert.printer": "Printer: {reasons}",
+    "alert.printerNamed": "Printer {name}: {reasons}",
 
     "reason.media-empty": "out of paper",
     "reason.media-needed": "paper needed",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -350,6 +351,28 @@ func TestConsolePrintFailureAlert(t *testing.T) {
 	}
 	// The reprint fails again and the alert offers Nachdrucken once more.
 	tab.WaitText("print-alert", "Nachdrucken", 10*time.Second)
+
+	// The printer's own state comes from /healthz. A folder of PDFs has no
+	// state to tell, so here the page is given a printer out of paper with
+	// its cover open; after the reload the failed slip is still listed (the
+	// snapshot holds its print outcome).
+	if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		const realFetch = window.fetch;
+		window.fetch = (url, opts) => String(url) === "/healthz"
+			? Promise.resolve(new Response(JSON.stringify({status: "ok", store: "ok",
+				printer: {state: "error", reasons: ["media-empty", "cover-open"], detail: "Rolle leer"}}),
+				{status: 200, headers: {"Content-Type": "application/json"}}))
+			: realFetch(url, opts);`}); err != nil {
+		t.Fatal(err)
+	}
+	tab.Do(chromedp.Reload())
+	consoleLive(t, tab)
+	if got := tab.WaitText("printer-alert", "Papier leer", 5*time.Second); !strings.Contains(got, "Klappe offen") {
+		t.Fatalf("printer alert says %q, want Papier leer and Klappe offen", got)
+	}
+	tab.WaitText("print-alert", number, 5*time.Second)
+	tab.WaitText("printer-line", "Papier leer", 5*time.Second)
+	consoleCheck(t, tab, "console-printer-alerts-tablet")
 }
 
 // TestConsoleDeskPresence: one counsellor's desk, its lines and its pause
@@ -395,4 +418,18 @@ func TestConsoleDeskPresence(t *testing.T) {
 	c1.Click("leave")
 	c1.WaitText("desk-state", "geschlossen", 5*time.Second)
 	consoleWait(t, c2, `!document.querySelector('#desks [data-desk="Empore"]')`, 5*time.Second)
+
+	// An admin removes berater1's account: the server closes that person's
+	// websocket, and the console, finding its session gone, asks to sign in.
+	req, _ := http.NewRequest("DELETE", a.URL()+"/api/v1/users/berater1", nil)
+	req.Header.Set("Authorization", "Bearer "+a.Staff)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("removing berater1: %s", res.Status)
+	}
+	consoleWait(t, c1, `location.pathname === "/signin"`, 10*time.Second)
 }
