@@ -33,6 +33,8 @@ const FIRST_SYNC_WAIT_MS = 3000;
  * minute count needs).
  */
 const TICK_MS = 2000;
+/** Asking who is signed in again, while the server cannot be reached. */
+const SESSION_RETRY_MS = 3000;
 /** Waiting numbers listed per line in the overview. */
 const QUEUE_SHOWN = 12;
 
@@ -753,6 +755,9 @@ function onMessage(model, msg, prev) {
     state.dismissed.delete(tk.id);
     state.alerts.set(tk.id, { id: tk.id, number: tk.number, reason: tk.print_error || "", reprinting: false });
     setTimeout(checkHealth, HEALTH_AFTER_FAIL_MS);
+  } else if ((msg.type === "ticket.done" || msg.type === "ticket.no_show" || msg.type === "ticket.expired") && tk) {
+    // Served or gone: a missing slip no longer matters.
+    state.alerts.delete(tk.id);
   } else if (msg.type === "ticket.printed" && tk) {
     const a = state.alerts.get(tk.id);
     if (a) {
@@ -779,9 +784,9 @@ function firstSync(model) {
   if (state.started || !state.me) return;
   state.started = true;
   const d = model && model.desks && model.desks[state.desk];
-  if (d && d.user === state.me.name && state.mode !== "closed") {
-    state.mode = d.paused ? "paused" : "open";
+  if (d && d.user === state.me.name) {
     state.sent = { label: d.label, lines: [...d.lines], open: true, paused: d.paused };
+    if (state.mode !== "closed") state.mode = d.paused ? "paused" : "open";
   }
   syncDesk();
 }
@@ -901,18 +906,24 @@ async function main() {
   live.onState(onStreamState);
   render();
 
-  try {
-    const who = await api("/api/v1/session");
-    if (!who || !who.user) {
-      location.assign(SIGNIN);
-      return;
+  // Who is signed in. A 401 goes to the sign-in page (configureAuth);
+  // while the server is not reachable, ask again.
+  for (;;) {
+    try {
+      const who = await api("/api/v1/session");
+      if (!who || !who.user) {
+        location.assign(SIGNIN);
+        return;
+      }
+      state.me = who.user;
+      break;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return;
+      fail(e, t("what.session"));
+      await new Promise((r) => setTimeout(r, SESSION_RETRY_MS));
     }
-    state.me = who.user;
-  } catch (e) {
-    // 401 went to the sign-in page already; otherwise the server is not
-    // reachable yet: work on, the stream retries.
-    if (e instanceof ApiError && e.status === 401) return;
   }
+  $("error").hidden = true;
   renderMe();
   $("nav").hidden = !(state.me && state.me.role === "admin");
   showView();

@@ -80,6 +80,7 @@ export const WORDS = {
     "what.reprint": "Nachdrucken von {number}",
     "what.desk": "Melden des Platzes",
     "what.signout": "Abmelden",
+    "what.session": "Anmeldung prüfen",
 
     "err.network": "Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal.",
     "err.conflict": "{what} ging nicht: Die Nummer wurde inzwischen geändert, vielleicht an einem anderen Platz.",
@@ -280,6 +281,7 @@ export const WORDS = {
     "what.reprint": "Reprinting {number}",
     "what.desk": "Reporting the desk",
     "what.signout": "Signing out",
+    "what.session": "Checking the sign-in",
 
     "err.network": "No connection to the server. Please try again in a moment.",
     "err.conflict": "{what} failed: the number has changed meanwhile, perhaps at another desk.",

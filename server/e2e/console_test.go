@@ -400,7 +400,15 @@ func TestConsoleDeskPresence(t *testing.T) {
 	consoleCheck(t, c1, "console-paused-tablet")
 	c2.Screenshot("console-overview-portrait")
 
+	// A reload keeps the desk, its lines and the pause.
+	c1.Do(chromedp.Reload())
+	consoleLive(t, c1)
+	c1.WaitText("desk-name", "Empore", 5*time.Second)
+	c1.WaitText("desk-state", "Pause", 5*time.Second)
+	consoleWait(t, c2, empore+` && `+empore+`.classList.contains("is-paused")`, 2*time.Second)
+
 	// P resumes.
+	consoleWait(t, c1, `!document.querySelector('[data-testid="pause"]').hidden`, 5*time.Second)
 	c1.Do(chromedp.KeyEvent("p"))
 	consoleWait(t, c2, empore+` && !`+empore+`.classList.contains("is-paused")`, 5*time.Second)
 
