@@ -47,7 +47,7 @@ type Store struct {
 	// serialising in Go avoids busy retries inside the process.
 	w *sql.DB
 	// r is a pool of readers; WAL lets them read while w writes.
-	r *sql.DB
+	r *readPool
 
 	lastSeq atomic.Int64
 	mu      sync.Mutex
@@ -63,6 +63,9 @@ type Store struct {
 	// prepared are the writer's statements by query; only the writer
 	// goroutine uses them.
 	prepared map[string]*sql.Stmt
+	// waiting counts writes not yet taken by the writer; commits counts
+	// the batches committed.
+	waiting, commits atomic.Int64
 }
 
 var _ queue.Store = (*Store)(nil)
@@ -79,7 +82,7 @@ func Open(dir string) (*Store, error) {
 func OpenFile(path string) (*Store, error) {
 	dsn := func(txlock string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", txlock)
@@ -97,7 +100,7 @@ func OpenFile(path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{path: path, w: w, r: r, changed: make(chan struct{}),
+	s := &Store{path: path, w: w, r: newReadPool(r), changed: make(chan struct{}),
 		reqs: make(chan *writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
 		prepared: make(map[string]*sql.Stmt)}
 	go s.write()
@@ -643,13 +646,19 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 	defer tx.Rollback()
 	var last int64
 	var first sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'seq'), (SELECT MIN(seq) FROM events)`).Scan(&last, &first); err != nil {
+	// The hub reads here after every commit: prepared statements.
+	bounds := s.r.inTx(ctx, tx, `SELECT (SELECT value FROM meta WHERE key = 'seq'), (SELECT MIN(seq) FROM events)`)
+	page := s.r.inTx(ctx, tx, `SELECT seq, type, at, ticket FROM events WHERE seq > ? ORDER BY seq LIMIT ?`)
+	if bounds == nil || page == nil {
+		return nil, unavailable(errors.New("cannot prepare the event reads"))
+	}
+	if err := bounds.QueryRowContext(ctx).Scan(&last, &first); err != nil {
 		return nil, unavailable(err)
 	}
 	if after < last && (!first.Valid || after+1 < first.Int64) {
 		return nil, queue.Errorf(queue.Gone, "events after %d are no longer kept", after)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, type, at, ticket FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	rows, err := page.QueryContext(ctx, after, limit)
 	if err != nil {
 		return nil, unavailable(err)
 	}

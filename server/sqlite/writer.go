@@ -78,11 +78,15 @@ func (s *Store) submit(ctx context.Context, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.waiting.Add(1)
 	select {
 	case s.reqs <- r:
+		s.waiting.Add(-1)
 	case <-s.quit:
+		s.waiting.Add(-1)
 		return errClosed
 	case <-ctx.Done():
+		s.waiting.Add(-1)
 		return ctx.Err()
 	}
 	select {
@@ -220,6 +224,7 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 		}
 		return nil
 	}
+	s.commits.Add(1)
 	s.committed(seq)
 	for _, r := range ran {
 		r.done <- nil

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // the driver the store uses
+
+	"wartemarke/server/queue"
+)
+
+// sqliteFloor measures single-row write transactions a second, one at a
+// time, on a fresh file in dir, with the pragmas server/sqlite opens its
+// file with (WAL, synchronous=FULL, BEGIN IMMEDIATE): the most commits the
+// disk and SQLite give one writer that commits each change on its own.
+func sqliteFloor(dir string, d time.Duration) (figure, error) {
+	f, err := os.CreateTemp(dir, "floor-*.db")
+	if err != nil {
+		return figure{}, err
+	}
+	f.Close()
+	path := f.Name()
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+	}()
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return figure{}, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		return figure{}, err
+	}
+	ins, err := db.PrepareContext(ctx, `INSERT INTO t (v) VALUES (?)`)
+	if err != nil {
+		return figure{}, err
+	}
+	defer ins.Close()
+	return measure(1, options{duration: d, warmup: d / 5}, func(_, i int) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.StmtContext(ctx, ins).ExecContext(ctx, "a row of about a ticket's size, "+strconv.Itoa(i)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// redisServer is a redis-server of the benchmark's own.
+type redisServer struct {
+	cmd  *exec.Cmd
+	port int
+	done chan struct{}
+}
+
+func (s *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.port) }
+
+// startRedis starts redis-server on a free loopback port with its files
+// in dir, durable as the README asks: appendonly yes, appendfsync always.
+func startRedis(bin, dir string) (*redisServer, error) {
+	var last error
+	for range 5 { // a free port may be taken between choosing and binding
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+			"--appendonly", "yes", "--appendfsync", "always", "--save", "",
+			"--logfile", filepath.Join(dir, "redis.log"), "--daemonize", "no")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		s := &redisServer{cmd: cmd, port: port, done: make(chan struct{})}
+		go func() { cmd.Wait(); close(s.done) }()
+		rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+		deadline := time.Now().Add(startWait)
+		for {
+			if last = rdb.Ping(context.Background()).Err(); last == nil {
+				rdb.Close()
+				return s, nil
+			}
+			select {
+			case <-s.done:
+			case <-time.After(50 * time.Millisecond):
+				if time.Now().Before(deadline) {
+					continue
+				}
+				s.stop()
+			}
+			break
+		}
+		rdb.Close()
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		last = fmt.Errorf("redis-server on port %d: %v\n%s", port, last, log)
+	}
+	return nil, last
+}
+
+func (s *redisServer) stop() {
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+// redisBenchmark runs redis-benchmark -t incr with c clients for about d:
+// a short run first tells how many requests fill d.
+func redisBenchmark(bin string, port, c int, d time.Duration) (figure, error) {
+	run := func(n int) (figure, error) {
+		out, err := exec.Command(bin, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-c", strconv.Itoa(c),
+			"-n", strconv.Itoa(n), "-t", "incr", "--csv").Output()
+		if err != nil {
+			return figure{}, fmt.Errorf("%v: %s", err, out)
+		}
+		// "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+		recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+		if err != nil || len(recs) < 2 || len(recs[1]) < 7 {
+			return figure{}, fmt.Errorf("unexpected output %q (%v)", out, err)
+		}
+		num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
+		msd := func(s string) time.Duration { return time.Duration(num(s) * float64(time.Millisecond)) }
+		r := recs[1]
+		return figure{rate: num(r[1]), p50: msd(r[4]), p99: msd(r[6]), n: n}, nil
+	}
+	probe, err := run(max(200, 20*c))
+	if err != nil {
+		return figure{}, err
+	}
+	return run(min(maxDraws, max(1000, int(probe.rate*d.Seconds()))))
+}
+
+// luaDraw is the bare Lua draw: what a draw must do at the least, in one
+// script: the line's next number, the next seq, the ticket, its place in
+// the line and its event. No idempotency key, no expiry check, no indexes
+// beyond the line, nothing read back.
+//
+// KEYS: 1 seq, 2 the line's counter, 3 the ticket, 4 the line's waiting
+// set, 5 the event stream. ARGV: 1 ticket id, 2 day, 3 line, 4 now (ms).
+var luaDraw = redis.NewScript(`
+local num = redis.call('INCR', KEYS[2])
+local seq = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[3], 'id', ARGV[1], 'day', ARGV[2], 'line', ARGV[3], 'num', num, 'place', seq,
+  'status', 'waiting', 'issued_at', ARGV[4])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, seq .. '-0', 'type', 'ticket.issued', 'id', ARGV[1],
+  'line', ARGV[3], 'num', num, 'at', ARGV[4])
+return {num, seq}
+`)
+
+// luaFloor runs luaDraw through EVALSHA from c clients at once, under the
+// hash tag {tag}.
+func luaFloor(rawURL, tag string, c int, opt options) (figure, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return figure{}, err
+	}
+	o.PoolSize = c
+	o.MinIdleConns = c
+	rdb := redis.NewClient(o)
+	defer rdb.Close()
+	ctx, cancel := ctxFor(opt)
+	defer cancel()
+	if err := luaDraw.Load(ctx, rdb).Err(); err != nil {
+		return figure{}, err
+	}
+	base := "wm:{" + tag + "}:"
+	day := time.Now().Format(time.DateOnly)
+	return measure(c, opt, func(w, i int) error {
+		line := []string{"mbe", "jmd"}[w%2]
+		id := queue.NewID(10)
+		err := luaDraw.EvalSha(ctx, rdb, []string{base + "seq", base + "num:" + day + ":" + line, base + "ticket:" + id,
+			base + "waiting:" + day + ":" + line, base + "events"}, id, day, line, time.Now().UnixMilli()).Err()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		return err
+	})
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"wartemarke/server/queue"
+)
+
+// measure runs c workers calling do in a loop: unmeasured during
+// opt.warmup, then measured for opt.duration or until maxDraws. It returns
+// the rate of the measured calls and their latencies; the first error
+// ends the phase.
+func measure(c int, opt options, do func(worker, i int) error) (figure, error) {
+	start := time.Now()
+	from := start.Add(opt.warmup)
+	until := from.Add(opt.duration)
+	var (
+		count   atomic.Int64
+		lastEnd atomic.Int64 // UnixNano of the latest measured completion
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+		stop    atomic.Bool
+	)
+	lats := make([][]time.Duration, c)
+	for w := range c {
+		wg.Go(func() {
+			for i := 0; !stop.Load(); i++ {
+				t0 := time.Now()
+				if !t0.Before(until) {
+					return
+				}
+				if err := do(w, i); err != nil {
+					errOnce.Do(func() { first = err })
+					stop.Store(true)
+					return
+				}
+				end := time.Now()
+				if t0.Before(from) {
+					continue
+				}
+				if count.Add(1) > maxDraws {
+					stop.Store(true)
+					return
+				}
+				lats[w] = append(lats[w], end.Sub(t0))
+				for {
+					old := lastEnd.Load()
+					if end.UnixNano() <= old || lastEnd.CompareAndSwap(old, end.UnixNano()) {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return figure{}, first
+	}
+	all := slices.Concat(lats...)
+	if len(all) == 0 {
+		return figure{}, fmt.Errorf("nothing measured")
+	}
+	span := time.Unix(0, lastEnd.Load()).Sub(from)
+	return figure{rate: float64(len(all)) / span.Seconds(), p50: pct(all, 50), p99: pct(all, 99), n: len(all)}, nil
+}
+
+// pct is the p-th percentile (nearest rank) of ds.
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// drive draws tickets from the service at base with c kiosks at once, as
+// a kiosk does: POST /api/v1/tickets with the kiosk's Bearer token and a
+// fresh Idempotency-Key, alternating the two lines between kiosks. Every
+// draw must answer 201.
+func drive(base, token string, c int, opt options) (figure, error) {
+	tr := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	phase := queue.NewID(5) // keys stay unique if a phase is run twice on one store
+	return measure(c, opt, func(w, i int) error {
+		line := []string{"mbe", "jmd"}[w%2]
+		req, err := http.NewRequest("POST", base+"/api/v1/tickets", bytes.NewReader([]byte(`{"line":"`+line+`","lang":"de"}`)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d-%d", phase, w, i))
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			return fmt.Errorf("draw: status %d: %s", res.StatusCode, bytes.TrimSpace(body))
+		}
+		return nil
+	})
+}
