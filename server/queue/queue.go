@@ -407,6 +407,7 @@ type PrintRequest struct {
 // change, and commits tickets and events together. Implementations must be
 // safe for concurrent use, also from several processes sharing the backend.
 type Store interface {
+	StatsStore
 	// Draw issues the next number of the line for the day. When IdemKey was
 	// seen before with the same hash it returns that ticket and true; with a
 	// different hash it fails with IdempotencyMismatch.

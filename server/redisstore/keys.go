@@ -55,6 +55,30 @@ func (k keys) desks(day string) string { return k.base + "desks:" + day }
 // idem is the hash of one Idempotency-Key: body hash, ticket id, time.
 func (k keys) idem(key string) string { return k.base + "idem:" + key }
 
+// days is a sorted set (all scores 0, ordered by name) of the service days
+// that hold tickets or desk states: retirement looks here.
+func (k keys) days() string { return k.base + "days" }
+
+// dayTickets is the hash of a day's tickets: ticket id -> the key of its
+// Idempotency-Key ("" for none), so that retirement finds both.
+func (k keys) dayTickets(day string) string { return k.base + "tickets:" + day }
+
+// stats is the hash of a retired day's aggregates: "<line>:<hour>" -> the
+// queue.Aggregate as JSON.
+func (k keys) stats(day string) string { return k.base + "stats:" + day }
+
+// turnedAway is the hash of a day's turn-away counts: "<line>:<hour>" ->
+// count.
+func (k keys) turnedAway(day string) string { return k.base + "turnedaway:" + day }
+
+// statDays is a sorted set (all scores 0, ordered by name) of the days
+// with stored aggregates or turn-away counts.
+func (k keys) statDays() string { return k.base + "statdays" }
+
+// dayIndexed marks that every ticket is in its day's tickets hash: tickets
+// drawn before the hash existed are added once (see indexDays).
+func (k keys) dayIndexed() string { return k.base + "dayindex" }
+
 // siteRE is what a site name may be: it sits inside the hash tag, so it
 // must not hold braces, and a colon would blur the key layout.
 var siteRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)

@@ -79,6 +79,8 @@ end
 //
 // KEYS: 1 seq, 2 opendays, 3 the line's number counter for the day,
 // 4 the new ticket, 5 the Idempotency-Key (only when there is one).
+// It also lists the ticket (with its key) in the day's tickets hash and
+// the day in the days index, for retirement.
 // ARGV: 1 base, 2 maxlen, 3 day, 4 now (ms), 5 body hash, 6 oldest key
 // time honoured (ms), 7 key TTL (ms), 8 counter TTL (ms), 9 replay only
 // (1/0), 10 event type, 11 ticket id, 12… the new ticket's fields but num
@@ -111,6 +113,8 @@ redis.call(unpack(f))
 reindex(base, ARGV[11], {}, index_fields(KEYS[4]))
 local tok = redis.call('HGET', KEYS[4], 'token')
 if tok then redis.call('SET', base .. 'token:' .. tok, ARGV[11]) end
+redis.call('HSET', base .. 'tickets:' .. day, ARGV[11], KEYS[5] or '')
+redis.call('ZADD', base .. 'days', 0, day)
 append(base, maxlen, seq, ARGV[10], ARGV[4], KEYS[4])
 if KEYS[5] then
   redis.call('HSET', KEYS[5], 'hash', ARGV[5], 'ticket', ARGV[11], 'at', ARGV[4])
@@ -156,12 +160,14 @@ return out
 // step.
 //
 // KEYS: 1 seq, 2 desks:<day>. ARGV: 1 base, 2 maxlen, 3 label, 4 the
-// state as JSON, 5 at (ms), 6 TTL of the day's desks (ms), 7 event type.
+// state as JSON, 5 at (ms), 6 TTL of the day's desks (ms), 7 event type,
+// 8 the day (for the days index that retirement reads).
 // It answers the event's seq.
 var deskScript = redis.NewScript(`
 local base, maxlen = ARGV[1], ARGV[2]
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('ZADD', base .. 'days', 0, ARGV[8])
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', base .. 'events', 'MAXLEN', '~', maxlen, seq .. '-0', 'type', ARGV[7], 'at', ARGV[5], 'desk', ARGV[4])
 return seq

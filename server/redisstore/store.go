@@ -59,6 +59,12 @@
 //	wm:{site}:opendays              zset    days that may hold open tickets (score 0, by name), for the daily expiry
 //	wm:{site}:desks:<day>           hash    desk label -> its queue.DeskState as JSON (expires after 3 days)
 //	wm:{site}:idem:<key>            hash    Idempotency-Key: hash, ticket, at (expires after the key's TTL)
+//	wm:{site}:tickets:<day>         hash    every ticket of the day: id -> its idem key ("" for none), for retirement
+//	wm:{site}:days                  zset    days with tickets or desk states (score 0, by name), for retirement
+//	wm:{site}:dayindex              string  set once tickets of older versions were listed in tickets:<day>
+//	wm:{site}:stats:<day>           hash    a retired day's aggregates: "<line>:<hour>" -> queue.Aggregate as JSON
+//	wm:{site}:turnedaway:<day>      hash    draws refused at the cut-off: "<line>:<hour>" -> count
+//	wm:{site}:statdays              zset    days with stats or turnedaway keys (score 0, by name)
 //
 // Ticket hash fields: id, day, line, issued_line, prefix, num, lang,
 // status, place, desk, recalls, transfers, issued_at, called_at,
@@ -66,7 +72,14 @@
 //
 // Reserved for what the service will store next, so that any instance can
 // serve any request: wm:{site}:account:<id>, wm:{site}:session:<token>,
-// wm:{site}:device:<id>, wm:{site}:stats:<day>.
+// wm:{site}:device:<id>.
+//
+// # Retention
+//
+// Retire folds each old day's tickets into stats:<day> and deletes the
+// tickets with their token and idem keys and the day's indexes, counters
+// and desk states, in one WATCH/MULTI transaction per day over the day's
+// tickets hash. The event stream keeps its own trimming.
 //
 // # Durability
 //
@@ -654,7 +667,7 @@ func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskSta
 	}
 	err = deskScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.desks(r.Day)},
 		s.k.base, s.maxEvents, r.State.Label, b, r.Now.UnixMilli(), numberTTL.Milliseconds(),
-		string(queue.EventDeskUpdated)).Err()
+		string(queue.EventDeskUpdated), r.Day).Err()
 	if err != nil {
 		return queue.DeskState{}, s.fail(ctx, err)
 	}

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, open) })
 	t.Run("WaitEvents", func(t *testing.T) { testWaitEvents(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
 }
 
 // Clock is a settable clock for queue.Service.Now, safe for concurrent use.
