@@ -90,13 +90,14 @@ func main() {
 	pause := flag.Duration("pause", 20*time.Millisecond, "pause between rounds")
 	dialers := flag.Int("dialers", 32, "concurrent connection attempts")
 	repeat := flag.Int("repeat", 3, "runs per size and target with -all; the table shows the median of each figure")
+	calm := flag.Float64("calm", 0, "with -all: before each run wait (at most 3 minutes) until the 1-minute load average is below this; 0: do not wait")
 	jsonOut := flag.String("json", "", "also write every run's results as JSON to this file")
 	flag.Parse()
 
 	log.SetFlags(0)
 	log.SetPrefix("displays: ")
 	raiseFileLimit()
-	opt := runOptions{calls: *calls, pause: *pause, dialers: *dialers}
+	opt := runOptions{calls: *calls, pause: *pause, dialers: *dialers, calm: *calm}
 
 	var results []result
 	if *all {
@@ -423,16 +424,20 @@ type result struct {
 	// GoroutinesPerDisplay is the growth of the goroutine count per display.
 	GoroutinesPerDisplay float64 `json:"goroutines_per_display"`
 	Wrong                int64   `json:"wrong_messages"`
+	// Load is the machine's load average when the run began: other work
+	// on the machine shows in the figures.
+	Load string `json:"load"`
 }
 
 type runOptions struct {
 	calls, dialers int
 	pause          time.Duration
+	calm           float64
 }
 
 // run connects n displays to t and measures opt.calls calls.
 func run(t *target, n int, opt runOptions) (result, error) {
-	r := result{Target: t.kind, Displays: n, Calls: opt.calls}
+	r := result{Target: t.kind, Displays: n, Calls: opt.calls, Load: loadavg()}
 	before, memErr := t.memory()
 
 	start := time.Now()
@@ -541,7 +546,8 @@ func runAll(ns []int, repeat int, opt runOptions) []result {
 	for _, n := range ns {
 		for i := range repeat * 2 {
 			kind := []string{"floor", "wartemarke"}[i%2]
-			log.Printf("%s, %d displays, run %d of %d …", kind, n, i/2+1, repeat)
+			waitCalm(opt.calm)
+			log.Printf("%s, %d displays, run %d of %d (load %s) …", kind, n, i/2+1, repeat, loadavg())
 			args := []string{}
 			if kind == "wartemarke" {
 				data, err := os.MkdirTemp(dir, "data-")
@@ -624,6 +630,26 @@ func medians(rs []result) []result {
 		out = append(out, m)
 	}
 	return out
+}
+
+// calmWait bounds how long waitCalm waits for other work to end.
+const calmWait = 3 * time.Minute
+
+// waitCalm waits until the 1-minute load average is below max, or
+// calmWait has passed.
+func waitCalm(max float64) {
+	if max <= 0 {
+		return
+	}
+	deadline := time.Now().Add(calmWait)
+	for time.Now().Before(deadline) {
+		var l float64
+		if _, err := fmt.Sscanf(loadavg(), "%g", &l); err != nil || l < max {
+			return
+		}
+		time.Sleep(5 * time.Second)
+	}
+	log.Printf("the machine stayed busy (load %s); running anyway", loadavg())
 }
 
 // loadavg is the first three fields of /proc/loadavg: other work on the
@@ -713,13 +739,13 @@ func printTable(w io.Writer, rs []result) {
 			if f.LastP99 > 0 {
 				ratio = fmt.Sprintf("%.2f×", float64(r.LastP99)/float64(f.LastP99))
 			}
-			if f.PerDisplay > 0 && r.Displays >= 100 {
+			if f.PerDisplay > 0 && r.Displays >= 1000 {
 				memRatio = fmt.Sprintf("%.2f×", r.PerDisplay/f.PerDisplay)
 			}
 		}
 		per := kib(r.PerDisplay)
-		if r.Displays < 100 {
-			per = "–" // too few to measure
+		if r.Displays < 1000 {
+			per = "–" // too few: fixed costs blur the figure
 		}
 		rssPer := kib(r.PerDisplayRSS)
 		if r.Displays < 1000 {
