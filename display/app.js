@@ -296,13 +296,17 @@ async function loadConfig() {
   render();
 }
 
-/** Asks the server whether it still answers; a network failure drops the stream so it reconnects. */
+/**
+ * Asks the server whether it still answers and still knows this display. A
+ * network failure while the stream looks open drops the stream so that it
+ * reconnects; a 401 (the pairing was revoked) reloads the page, which leads
+ * to the pairing page.
+ */
 async function probe() {
-  if (live.state.status !== "open") return;
   try {
     await api("/api/v1/session", { timeoutMs: PROBE_TIMEOUT_MS });
   } catch (e) {
-    if (e && e.status === 0) {
+    if (e && e.status === 0 && live.state.status === "open") {
       note("unreachable");
       live.stream.reconnect();
     }
