@@ -22,8 +22,8 @@ const CONFIG_EVERY_MS = 10 * 60 * 1000;
  * without closing (power cut, cable pulled) leaves the websocket looking
  * open for minutes; the check notices within PROBE_EVERY_MS + PROBE_TIMEOUT_MS.
  */
-const PROBE_EVERY_MS = 15000;
-const PROBE_TIMEOUT_MS = 5000;
+const PROBE_EVERY_MS = 10000;
+const PROBE_TIMEOUT_MS = 4000;
 /** Voices load late in some browsers; only after this long does the screen say speech is off. */
 const VOICES_WAIT_MS = 3000;
 /** Entries kept in the test and diagnosis log (window.wartemarkeDisplay.log). */

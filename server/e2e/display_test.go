@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,16 +92,22 @@ func openDisplay(t *testing.T, b *browser.Browser, r *Running, w, h int64) *brow
 // page's own, and waits until it is live.
 func openDisplayWith(t *testing.T, b *browser.Browser, r *Running, w, h int64, scripts ...string) *browser.Tab {
 	t.Helper()
+	return openDisplayAt(t, b, r, r.URL(), w, h, scripts...)
+}
+
+// openDisplayAt opens the display at base (the server, or a proxy to it).
+func openDisplayAt(t *testing.T, b *browser.Browser, r *Running, base string, w, h int64, scripts ...string) *browser.Tab {
+	t.Helper()
 	// A first page on the server's origin, so the device cookie is set
 	// for it; the scripts are registered before the display loads.
-	tab := b.Tab(t, r.URL()+"/healthz", w, h, r.DisplayCookie())
+	tab := b.Tab(t, base+"/healthz", w, h, r.DisplayCookie())
 	for _, js := range scripts {
 		tab.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
 			return err
 		}))
 	}
-	tab.Do(chromedp.Navigate(r.URL() + "/display"))
+	tab.Do(chromedp.Navigate(base + "/display"))
 	waitUntil(t, tab, `(() => { const d = window.wartemarkeDisplay; return !!d && d.state.status === "open" && d.model.synced })()`, 5*time.Second)
 	return tab
 }
@@ -527,4 +535,121 @@ func TestDisplayWithoutVoices(t *testing.T) {
 	}
 	waitUntil(t, tab, `window.wartemarkeDisplay.log.some((e) => e.kind === "gong")`, 5*time.Second)
 	waitUntil(t, tab, `window.wartemarkeDisplay.log.some((e) => e.kind === "silent" && e.lang === "de")`, 5*time.Second)
+}
+
+// TestDisplayNoticesSilentServer: the network path to the server goes dead
+// without closing anything (a cable pulled, a server without power), so the
+// websocket still looks open. The display's liveness check notices and
+// shows the banner; when the path is back, so are the calls.
+func TestDisplayNoticesSilentServer(t *testing.T) {
+	r := MustStartWith(t, withDesks)
+	p := newBlackhole(t, r.Addr().String())
+	b := browser.New(t)
+	tab := openDisplayAt(t, b, r, "http://"+p.addr(), 1280, 720, speechStub)
+	r.draw(t, "mbe", "de")
+	r.draw(t, "mbe", "de")
+	r.next(t, "Empore", "mbe")
+	tab.WaitText("current-mbe", "M-001", 2*time.Second)
+
+	p.hold(true)
+	cut := time.Now()
+	// The check runs every 10 s and gives the server 4 s; the banner
+	// follows 5 s after the stream was dropped.
+	waitUntil(t, tab, `document.querySelector('[data-testid="offline"]').checkVisibility()`, 30*time.Second)
+	t.Logf("banner %v after the path went dead", time.Since(cut).Round(100*time.Millisecond))
+
+	r.next(t, "Raum 2.14", "mbe")
+	p.hold(false)
+	tab.WaitText("current-mbe", "M-002", 20*time.Second)
+	waitUntil(t, tab, `!document.querySelector('[data-testid="offline"]').checkVisibility()`, 2*time.Second)
+}
+
+// blackhole is a TCP proxy whose path can go dead: while held, nothing
+// passes in either direction and nothing is closed.
+type blackhole struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cond   *sync.Cond
+	held   bool
+}
+
+func newBlackhole(t *testing.T, target string) *blackhole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &blackhole{ln: ln, target: target}
+	p.cond = sync.NewCond(&p.mu)
+	var conns sync.WaitGroup
+	var open sync.Map
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			open.Store(c, true)
+			conns.Go(func() { p.serve(c, &open) })
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.hold(false)
+		open.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
+		conns.Wait()
+	})
+	return p
+}
+
+func (p *blackhole) addr() string { return p.ln.Addr().String() }
+
+// hold makes the path dead (true) or alive again (false).
+func (p *blackhole) hold(on bool) {
+	p.mu.Lock()
+	p.held = on
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// wait blocks while the path is dead.
+func (p *blackhole) wait() {
+	p.mu.Lock()
+	for p.held {
+		p.cond.Wait()
+	}
+	p.mu.Unlock()
+}
+
+func (p *blackhole) serve(c net.Conn, open *sync.Map) {
+	defer c.Close()
+	p.wait()
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	open.Store(s, true)
+	defer s.Close()
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				p.wait()
+				if _, err := dst.Write(buf[:n]); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		dst.Close()
+		src.Close()
+	}
+	done := make(chan struct{})
+	go func() { pipe(s, c); close(done) }()
+	pipe(c, s)
+	<-done
 }
