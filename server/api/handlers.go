@@ -24,8 +24,12 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if err := s.Svc.Store.Ping(r.Context()); err != nil {
 		h, status = health{Status: "unavailable", Store: "unreachable"}, http.StatusServiceUnavailable
 	}
-	if _, err := s.identify(r, Staff); err == nil && s.PrinterStatus != nil {
-		h.Printer = s.PrinterStatus()
+	if _, err := s.identify(r, Staff); err == nil {
+		if s.PrinterStatus != nil {
+			h.Printer = s.PrinterStatus()
+		} else if rep, ok := s.Printer.(interface{ PrinterStatus() any }); ok {
+			h.Printer = rep.PrinterStatus()
+		}
 	} else {
 		h.Store = ""
 	}

@@ -105,3 +105,12 @@ func values(m map[string]*Spooler) []*Spooler {
 	}
 	return out
 }
+
+// PrinterStatus is what /healthz shows signed-in staff: every printing
+// printer's state, or nothing when slips go nowhere.
+func (p *Printers) PrinterStatus() any {
+	if !p.Enabled() {
+		return nil
+	}
+	return p.Status()
+}

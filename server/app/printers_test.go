@@ -103,3 +103,41 @@ func TestKioskPrinters(t *testing.T) {
 		t.Fatalf("printer states=%+v, want the shared and Nord's", st)
 	}
 }
+
+// TestHealthShowsPrinters checks that signed-in staff see the printers'
+// state in /healthz and the public does not.
+func TestHealthShowsPrinters(t *testing.T) {
+	auth.BcryptCost = 4
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.Data = "127.0.0.1:0", t.TempDir()
+	cfg.Printer = "file://" + t.TempDir()
+	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	a.Auth.AddUser(t.Context(), "chefin", auth.RoleAdmin, "a long test password")
+	staff, _, _ := a.Auth.SignIn(t.Context(), "chefin", "a long test password")
+	get := func(token string) string {
+		req, _ := http.NewRequest("GET", a.URL()+"/healthz", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	if body := get(staff); !strings.Contains(body, `"printer":[{"printer":"file:`) {
+		t.Fatalf("staff /healthz=%s", body)
+	}
+	if body := get(""); strings.Contains(body, "printer") {
+		t.Fatalf("public /healthz shows the printer: %s", body)
+	}
+}
