@@ -137,6 +137,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/users", AdminOnly, s.handleUsers},
 		{"POST /api/v1/users", AdminOnly, s.handleAddUser},
 		{"DELETE /api/v1/users/{name}", AdminOnly, s.handleDeleteUser},
+		{"GET /api/v1/stats.csv", AdminOnly, s.handleStatsCSV},
+		{"GET /api/v1/reports/{file}", AdminOnly, s.handleReport},
 
 		{"GET /t/{token}", Public, s.handleStatusPage},
 		{"GET /t/static/{file...}", Public, s.handleStatusFile},
@@ -168,6 +170,7 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, s.Logger, errNoRoute)
 	})
 	s.mountUIs(mux)
+	mux.Handle("GET /admin/stats", s.pageGate("admin/stats", http.HandlerFunc(s.handleStatsPage)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/kiosk", http.StatusFound)
 	})

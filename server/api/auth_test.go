@@ -34,6 +34,8 @@ var policies = map[string]api.Policy{
 	"GET /api/v1/users":                   api.AdminOnly,
 	"POST /api/v1/users":                  api.AdminOnly,
 	"DELETE /api/v1/users/{name}":         api.AdminOnly,
+	"GET /api/v1/stats.csv":               api.AdminOnly,
+	"GET /api/v1/reports/{file}":          api.AdminOnly,
 	"GET /t/{token}":                      api.Public,
 	"GET /t/static/{file...}":             api.Public,
 	"GET /t/status/{token}":               api.Public,

@@ -144,7 +144,8 @@ func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 
 // pageGate sends a browser that may not use a page to the pairing or
 // sign-in page instead: /kiosk needs a paired kiosk, /display a paired
-// display or kiosk or a signed-in person, /console a signed-in person.
+// display or kiosk or a signed-in person, /console a signed-in person,
+// /admin/stats a signed-in admin.
 func (s *Server) pageGate(ui string, next http.Handler) http.Handler {
 	var pol Policy
 	var to string
@@ -155,6 +156,8 @@ func (s *Server) pageGate(ui string, next http.Handler) http.Handler {
 		pol, to = Listener, "/pair"
 	case "console":
 		pol, to = Staff, "/signin?next=/console"
+	case "admin/stats":
+		pol, to = AdminOnly, "/signin?next=/admin/stats"
 	default:
 		return next
 	}

@@ -85,6 +85,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("setting printer: %w", err)
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
+	svc.OnTurnedAway = a.countTurnedAway
 	a.Slips = &Printers{def: NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer")), kiosks: map[string]*Spooler{}}
 	for kiosk, url := range cfg.KioskPrinters {
 		t, err := printer.OpenWith(url, renderer.Options())
@@ -181,6 +182,11 @@ func (a *App) Start() error {
 	go func() {
 		defer a.wg.Done()
 		a.Slips.Run(ctx)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.runRetention(ctx)
 	}()
 	go func() {
 		defer a.wg.Done()

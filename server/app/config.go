@@ -80,6 +80,9 @@ type Config struct {
 	// DrawRatePerMinute is how many tickets one kiosk may draw a minute
 	// (benchmarks and load tests raise it).
 	DrawRatePerMinute float64 `json:"draw_rate_per_minute"`
+	// RetentionDays is how many days per-ticket rows are kept; older days
+	// are folded into anonymous aggregates and their tickets deleted.
+	RetentionDays int `json:"retention_days"`
 
 	// ConfigFile is where the settings above were read from ("" = none).
 	ConfigFile string `json:"-"`
@@ -98,6 +101,13 @@ type Privacy struct {
 	Responsible string `json:"responsible"`
 	Contact     string `json:"contact"`
 }
+
+// Retention of per-ticket rows: a week covers the day's work and the
+// monthly report's checks; a year is the most any reporting needs.
+const (
+	DefaultRetentionDays = 7
+	MaxRetentionDays     = 366
+)
 
 // CoreLanguages are the kiosk's default languages, in their default order.
 var CoreLanguages = []string{"de", "en", "tr", "ro", "bg", "pl", "el", "it", "hr", "uk", "ar", "fa"}
@@ -118,6 +128,7 @@ func DefaultConfig() Config {
 		CallReasons:           append([]string(nil), queue.DefaultCallReasons...),
 		RecallIntervalSeconds: int(queue.DefaultMinRecall / time.Second),
 		NoShowGraceMinutes:    int(queue.DefaultNoShowGrace / time.Minute),
+		RetentionDays:         DefaultRetentionDays,
 		Privacy: Privacy{
 			Responsible: "Stadt Offenbach am Main – Bürgerbüro",
 			// Set the office's real contact in the config file; the
@@ -275,6 +286,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DrawRatePerMinute < 0 {
 		bad("draw_rate_per_minute", "must not be negative")
+	}
+	if c.RetentionDays < 1 || c.RetentionDays > MaxRetentionDays {
+		bad("retention_days", "must be between 1 and %d", MaxRetentionDays)
 	}
 	if len(c.Languages) == 0 {
 		bad("languages", "the kiosk needs at least one language")

@@ -58,6 +58,12 @@ func TestParse(t *testing.T) {
 		{name: "bad line id", args: []string{"--config", write("id.json", `{"lines":[{"id":"MBE!","name":"A","prefix":"M"}]}`)}, wantErr: "lines[0].id"},
 		{name: "no lines", args: []string{"--config", write("none.json", `{"lines":[]}`)}, wantErr: "setting lines"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: "setting log_level"},
+		{name: "no retention", args: []string{"--config", write("ret.json", `{"retention_days":0}`)}, wantErr: "setting retention_days"},
+		{name: "retention", args: []string{"--config", write("ret14.json", `{"retention_days":14}`)}, check: func(t *testing.T, c Config) {
+			if c.RetentionDays != 14 || DefaultConfig().RetentionDays != 7 {
+				t.Fatalf("retention_days=%d, default %d", c.RetentionDays, DefaultConfig().RetentionDays)
+			}
+		}},
 		{name: "bad printer", args: []string{"--printer", "lp0"}, wantErr: "setting printer"},
 		{name: "embedded store by default", check: func(t *testing.T, c Config) {
 			if c.Store != "" || c.Site != "default" {
