@@ -431,7 +431,9 @@ func (h *Hub) broadcast(evs []queue.Event) {
 
 // dispatch hands clients whose writer role the caller took to the pool.
 // Every writer may join in, each taking one client at a time, so a writer
-// held up by a display that stopped reading holds up no other display.
+// held up by a display that stopped reading (for StallWait at most) holds
+// up no other display while fewer displays stall at once than there are
+// writers.
 func (h *Hub) dispatch(todo []*client) {
 	if len(todo) == 0 {
 		return
@@ -467,7 +469,6 @@ func (b *batch) take() *client {
 func (h *Hub) pinger() {
 	t := time.NewTicker(min(pingTick, h.opt.PingPeriod/4))
 	defer t.Stop()
-	var todo []*client
 	for {
 		select {
 		case <-t.C:
@@ -475,7 +476,7 @@ func (h *Hub) pinger() {
 			return
 		}
 		now := time.Now().UnixNano()
-		todo = todo[:0]
+		var todo []*client // the writers own it once dispatched
 		h.mu.RLock()
 		for c := range h.clients {
 			if c.stopped || now < c.pingAt {
@@ -489,7 +490,6 @@ func (h *Hub) pinger() {
 		}
 		h.mu.RUnlock()
 		h.dispatch(todo)
-		todo = nil // the writers own it now
 	}
 }
 
