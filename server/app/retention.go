@@ -48,12 +48,28 @@ func (a *App) runRetention(ctx context.Context) {
 }
 
 // Retire folds the tickets of days older than the retention period into
-// anonymous aggregates and deletes them; it returns the days retired.
+// anonymous aggregates and deletes them, and prunes the event log (which
+// holds the same per-ticket data) to the same age; it returns the days
+// retired.
 func (a *App) Retire(ctx context.Context) ([]string, error) {
 	loc := a.Service.Location
-	return a.Service.Retire(ctx, a.Config.RetentionDays, func(day string, ts []queue.StatsTicket) []queue.Aggregate {
+	days, err := a.Service.Retire(ctx, a.Config.RetentionDays, func(day string, ts []queue.StatsTicket) []queue.Aggregate {
 		return stats.Aggregate(ts, loc)
 	})
+	if err != nil {
+		return days, err
+	}
+	if p, ok := a.Store.(interface {
+		PruneEvents(context.Context, time.Time) (int64, error)
+	}); ok {
+		before := a.Service.Now().AddDate(0, 0, -a.Config.RetentionDays)
+		if n, err := p.PruneEvents(ctx, before); err != nil {
+			return days, err
+		} else if n > 0 {
+			a.Logger.Info("old events pruned", "component", "retention", "events", n)
+		}
+	}
+	return days, nil
 }
 
 // countTurnedAway counts a draw refused at the cut-off (the service's
