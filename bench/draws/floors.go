@@ -57,7 +57,7 @@ func sqliteFloor(dir string, d time.Duration) (figure, error) {
 		return figure{}, err
 	}
 	defer ins.Close()
-	return measure(1, options{duration: d, warmup: d / 5}, func(_, i int) error {
+	return measure(1, options{duration: d, warmup: d / 5}, 0, func(_, i int) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -189,7 +189,7 @@ func luaFloor(rawURL, tag string, c int, opt options) (figure, error) {
 	}
 	base := "wm:{" + tag + "}:"
 	day := time.Now().Format(time.DateOnly)
-	return measure(c, opt, func(w, i int) error {
+	return measure(c, opt, 0, func(w, i int) error {
 		line := []string{"mbe", "jmd"}[w%2]
 		id := queue.NewID(10)
 		err := luaDraw.EvalSha(ctx, rdb, []string{base + "seq", base + "num:" + day + ":" + line, base + "ticket:" + id,

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"wartemarke/server/queue"
@@ -16,11 +20,17 @@ import (
 // measure runs c workers calling do in a loop: unmeasured during
 // opt.warmup, then measured for opt.duration or until maxDraws. It returns
 // the rate of the measured calls and their latencies; the first error
-// ends the phase.
-func measure(c int, opt options, do func(worker, i int) error) (figure, error) {
+// ends the phase. With a server's pid it also tells the CPU time that
+// server and this generator spent per measured call.
+func measure(c int, opt options, pid int, do func(worker, i int) error) (figure, error) {
 	start := time.Now()
 	from := start.Add(opt.warmup)
 	until := from.Add(opt.duration)
+	cpu0 := make(chan [2]time.Duration, 1)
+	go func() {
+		time.Sleep(time.Until(from))
+		cpu0 <- [2]time.Duration{procCPU(pid), selfCPU()}
+	}()
 	var (
 		count   atomic.Int64
 		lastEnd atomic.Int64 // UnixNano of the latest measured completion
@@ -61,6 +71,7 @@ func measure(c int, opt options, do func(worker, i int) error) (figure, error) {
 		})
 	}
 	wg.Wait()
+	srv, gen := procCPU(pid), selfCPU()
 	if first != nil {
 		return figure{}, first
 	}
@@ -68,8 +79,43 @@ func measure(c int, opt options, do func(worker, i int) error) (figure, error) {
 	if len(all) == 0 {
 		return figure{}, fmt.Errorf("nothing measured")
 	}
+	before := <-cpu0
 	span := time.Unix(0, lastEnd.Load()).Sub(from)
-	return figure{rate: float64(len(all)) / span.Seconds(), p50: pct(all, 50), p99: pct(all, 99), n: len(all)}, nil
+	f := figure{rate: float64(len(all)) / span.Seconds(), p50: pct(all, 50), p99: pct(all, 99), n: len(all)}
+	if pid > 0 {
+		f.srvCPU = (srv - before[0]) / time.Duration(len(all))
+		f.genCPU = (gen - before[1]) / time.Duration(len(all))
+	}
+	return f, nil
+}
+
+// procCPU is the user and system CPU time process pid has used (0 for
+// pid 0), to the kernel's clock tick (10 ms).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it do not.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// selfCPU is the user and system CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // pct is the p-th percentile (nearest rank) of ds.
@@ -84,12 +130,12 @@ func pct(ds []time.Duration, p int) time.Duration {
 // a kiosk does: POST /api/v1/tickets with the kiosk's Bearer token and a
 // fresh Idempotency-Key, alternating the two lines between kiosks. Every
 // draw must answer 201.
-func drive(base, token string, c int, opt options) (figure, error) {
+func drive(base, token string, c int, opt options, pid int) (figure, error) {
 	tr := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	phase := queue.NewID(5) // keys stay unique if a phase is run twice on one store
-	return measure(c, opt, func(w, i int) error {
+	return measure(c, opt, pid, func(w, i int) error {
 		line := []string{"mbe", "jmd"}[w%2]
 		req, err := http.NewRequest("POST", base+"/api/v1/tickets", bytes.NewReader([]byte(`{"line":"`+line+`","lang":"de"}`)))
 		if err != nil {

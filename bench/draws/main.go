@@ -98,7 +98,7 @@ func main() {
 			log.Fatal(err)
 		}
 		for _, c := range opt.conc {
-			r, err := drive(*target, *token, c, opt)
+			r, err := drive(*target, *token, c, opt, 0)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -128,15 +128,27 @@ type figure struct {
 	rate     float64
 	p50, p99 time.Duration
 	n        int
+	// srvCPU and genCPU are the CPU time the server and the generator
+	// spent per call (0 when not measured).
+	srvCPU, genCPU time.Duration
 }
 
 // row is one line of the table: what was measured, at which concurrency,
-// and its figure in each run.
+// its figure in each run and, for the service, its ratio in each run to
+// each floor measured just before it.
 type row struct {
 	store, what string
 	conc        int
 	floor       bool
 	runs        []figure
+	ratios      map[string][]float64
+	floors      []string // names of ratios, in order
+}
+
+func medianOf(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 func (r *row) median() figure {
@@ -145,32 +157,62 @@ func (r *row) median() figure {
 		for i, x := range r.runs {
 			v[i] = f(x)
 		}
-		slices.Sort(v)
-		return v[len(v)/2]
+		return medianOf(v)
 	}
 	return figure{
-		rate: pick(func(f figure) float64 { return f.rate }),
-		p50:  time.Duration(pick(func(f figure) float64 { return float64(f.p50) })),
-		p99:  time.Duration(pick(func(f figure) float64 { return float64(f.p99) })),
-		n:    int(pick(func(f figure) float64 { return float64(f.n) })),
+		rate:   pick(func(f figure) float64 { return f.rate }),
+		p50:    time.Duration(pick(func(f figure) float64 { return float64(f.p50) })),
+		p99:    time.Duration(pick(func(f figure) float64 { return float64(f.p99) })),
+		n:      int(pick(func(f figure) float64 { return float64(f.n) })),
+		srvCPU: time.Duration(pick(func(f figure) float64 { return float64(f.srvCPU) })),
+		genCPU: time.Duration(pick(func(f figure) float64 { return float64(f.genCPU) })),
 	}
 }
 
 // table collects rows in the order they are first measured.
 type table struct{ rows []*row }
 
-func (t *table) add(store, what string, conc int, floor bool, f figure) {
+func (t *table) row(store, what string, conc int, floor bool) *row {
 	for _, r := range t.rows {
 		if r.store == store && r.what == what && r.conc == conc {
-			r.runs = append(r.runs, f)
-			return
+			return r
 		}
 	}
-	t.rows = append(t.rows, &row{store: store, what: what, conc: conc, floor: floor, runs: []figure{f}})
+	r := &row{store: store, what: what, conc: conc, floor: floor, ratios: map[string][]float64{}}
+	t.rows = append(t.rows, r)
+	return r
 }
 
-// runAll builds the server and measures every phase and floor opt.runs
-// times, each on a fresh data folder or Redis site, then prints the table.
+// floor records a floor's figure in this run.
+func (t *table) floor(store, what string, conc int, f figure) {
+	r := t.row(store, what, conc, true)
+	r.runs = append(r.runs, f)
+}
+
+// service records the service's figure in this run with its ratios to
+// the floors measured just before it (by name).
+func (t *table) service(store string, conc int, f figure, floors map[string]figure, order []string) {
+	r := t.row(store, "draw over HTTP", conc, false)
+	r.runs = append(r.runs, f)
+	for _, name := range order {
+		if _, ok := r.ratios[name]; !ok {
+			r.floors = append(r.floors, name)
+		}
+		r.ratios[name] = append(r.ratios[name], f.rate/floors[name].rate)
+	}
+}
+
+// Names of the floors.
+const (
+	floorSQLite = "single-row transactions (floor)"
+	floorIncr   = "redis-benchmark -t incr (floor)"
+	floorLua    = "bare Lua draw, EVALSHA (floor)"
+)
+
+// runAll builds the server and measures every phase opt.runs times, each
+// on a fresh data folder or Redis site and right after its floors, so that
+// a ratio compares figures taken under the same load; then it prints the
+// table.
 func runAll(opt options) {
 	base, err := os.MkdirTemp(opt.dir, "wartemarke-draws-")
 	if err != nil {
@@ -196,16 +238,16 @@ func runAll(opt options) {
 	started := time.Now()
 	var tab table
 	for run := 1; run <= opt.runs; run++ {
-		log.Printf("run %d of %d", run, opt.runs)
-		f, err := sqliteFloor(base, opt.duration)
-		if err != nil {
-			log.Fatalf("sqlite floor: %v", err)
-		}
-		log.Printf("  sqlite single-row commits: %.0f/s", f.rate)
+		log.Printf("run %d of %d (load average %s)", run, opt.runs, loadavg())
 		for _, c := range opt.conc {
-			tab.add("SQLite", "single-row transaction (floor)", c, true, f)
-		}
-		for _, c := range opt.conc {
+			// The floor is one writer committing alone: the same figure
+			// stands beside every concurrency.
+			f, err := sqliteFloor(base, opt.duration/2)
+			if err != nil {
+				log.Fatalf("sqlite floor: %v", err)
+			}
+			log.Printf("  sqlite single-row commits: %.0f/s, p50 %s, p99 %s", f.rate, ms(f.p50), ms(f.p99))
+			tab.floor("SQLite", floorSQLite, c, f)
 			data, err := os.MkdirTemp(base, "data-")
 			if err != nil {
 				log.Fatal(err)
@@ -216,7 +258,7 @@ func runAll(opt options) {
 			}
 			os.RemoveAll(data)
 			log.Printf("  sqlite, %d kiosks: %.0f draws/s, p50 %s, p99 %s", c, r.rate, ms(r.p50), ms(r.p99))
-			tab.add("SQLite", "draw over HTTP", c, false, r)
+			tab.service("SQLite", c, r, map[string]figure{floorSQLite: f}, []string{floorSQLite})
 		}
 		if !opt.redis {
 			continue
@@ -230,7 +272,7 @@ func runAll(opt options) {
 }
 
 // redisRun measures the Redis phases of one run on a redis-server of its
-// own: the floors first, then the service at each concurrency.
+// own: at each concurrency the floors, then the service.
 func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt options) error {
 	rdir, err := os.MkdirTemp(base, "redis-")
 	if err != nil {
@@ -243,20 +285,18 @@ func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt opt
 	}
 	defer srv.stop()
 	for _, c := range opt.conc {
-		f, err := redisBenchmark(benchBin, srv.port, c, opt.duration)
+		incr, err := redisBenchmark(benchBin, srv.port, c, opt.duration/2)
 		if err != nil {
 			return fmt.Errorf("redis-benchmark: %w", err)
 		}
-		log.Printf("  redis-benchmark incr, %d clients: %.0f/s, p50 %s, p99 %s", c, f.rate, ms(f.p50), ms(f.p99))
-		tab.add("Redis", "redis-benchmark -t incr (floor)", c, true, f)
-		f, err = luaFloor(srv.url(), fmt.Sprintf("floor%d-%d", run, c), c, opt)
+		log.Printf("  redis-benchmark incr, %d clients: %.0f/s, p50 %s, p99 %s", c, incr.rate, ms(incr.p50), ms(incr.p99))
+		tab.floor("Redis", floorIncr, c, incr)
+		lua, err := luaFloor(srv.url(), fmt.Sprintf("floor%d-%d", run, c), c, options{duration: opt.duration / 2, warmup: opt.warmup})
 		if err != nil {
 			return fmt.Errorf("lua floor: %w", err)
 		}
-		log.Printf("  bare Lua draw, %d clients: %.0f/s, p50 %s, p99 %s", c, f.rate, ms(f.p50), ms(f.p99))
-		tab.add("Redis", "bare Lua draw, EVALSHA (floor)", c, true, f)
-	}
-	for _, c := range opt.conc {
+		log.Printf("  bare Lua draw, %d clients: %.0f/s, p50 %s, p99 %s", c, lua.rate, ms(lua.p50), ms(lua.p99))
+		tab.floor("Redis", floorLua, c, lua)
 		data, err := os.MkdirTemp(base, "data-")
 		if err != nil {
 			return err
@@ -268,7 +308,7 @@ func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt opt
 			return fmt.Errorf("%d kiosks: %w", c, err)
 		}
 		log.Printf("  redis, %d kiosks: %.0f draws/s, p50 %s, p99 %s", c, r.rate, ms(r.p50), ms(r.p99))
-		tab.add("Redis", "draw over HTTP", c, false, r)
+		tab.service("Redis", c, r, map[string]figure{floorIncr: incr, floorLua: lua}, []string{floorLua, floorIncr})
 	}
 	return nil
 }
@@ -291,7 +331,7 @@ func drawPhase(bin, data string, env []string, c int, opt options) (figure, erro
 		return figure{}, err
 	}
 	defer srv.stop()
-	return drive(srv.url, string(m[1]), c, opt)
+	return drive(srv.url, string(m[1]), c, opt, srv.cmd.Process.Pid)
 }
 
 // server is the real service in a child process.
@@ -396,36 +436,34 @@ func machine(dir string) string {
 }
 
 // printTable prints the medians, each figure of the service beside its
-// store's floors.
+// store's floors, with the median of its ratios to them run by run.
 func printTable(w io.Writer, t *table, opt options, before, after string, took time.Duration) {
 	dir := opt.dir
 	if dir == "" {
 		dir = os.TempDir()
 	}
 	fmt.Fprintf(w, "\n%s\n", machine(dir))
-	fmt.Fprintf(w, "%d runs of %s each (after %s warm-up), medians; load average %s before, %s after; %s in all\n\n",
-		opt.runs, opt.duration, opt.warmup, before, after, took.Round(time.Second))
-	fmt.Fprintln(w, "| store | kiosks | what | per second | p50 | p99 | ratio to floor |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---|")
+	fmt.Fprintf(w, "%d runs, each phase %s after a %s warm-up (floors %s), medians; load average %s before, %s after; %s in all\n\n",
+		opt.runs, opt.duration, opt.warmup, opt.duration/2, before, after, took.Round(time.Second))
+	fmt.Fprintln(w, "| store | kiosks | what | per second | p50 | p99 | ratio to floor (median of runs) | CPU per draw: server + generator |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---|---|")
+	lat := func(d time.Duration) string {
+		if d == 0 {
+			return "–"
+		}
+		return ms(d)
+	}
 	for _, r := range t.rows {
 		m := r.median()
-		ratio := ""
-		if !r.floor {
-			var parts []string
-			for _, f := range t.rows {
-				if f.floor && f.store == r.store && f.conc == r.conc {
-					parts = append(parts, fmt.Sprintf("%.2f× %s", m.rate/f.median().rate, strings.TrimSuffix(f.what, " (floor)")))
-				}
-			}
-			ratio = strings.Join(parts, "; ")
+		var parts []string
+		for _, name := range r.floors {
+			parts = append(parts, fmt.Sprintf("%.2f× %s", medianOf(r.ratios[name]), strings.TrimSuffix(name, " (floor)")))
 		}
-		lat := func(d time.Duration) string {
-			if d == 0 {
-				return "–"
-			}
-			return ms(d)
+		cpu := ""
+		if m.srvCPU > 0 {
+			cpu = fmt.Sprintf("%d + %d µs", m.srvCPU.Microseconds(), m.genCPU.Microseconds())
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s |\n", r.store, r.conc, r.what, m.rate, lat(m.p50), lat(m.p99), ratio)
+		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s |\n", r.store, r.conc, r.what, m.rate, lat(m.p50), lat(m.p99), strings.Join(parts, "; "), cpu)
 	}
 }
 
