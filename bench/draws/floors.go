@@ -57,7 +57,7 @@ func sqliteFloor(dir string, d time.Duration) (figure, error) {
 		return figure{}, err
 	}
 	defer ins.Close()
-	return measure(1, options{duration: d, warmup: d / 5}, 0, func(_, i int) error {
+	return measure(1, options{duration: d, warmup: d / 5}, cpuOf{}, func(_, i int) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -172,8 +172,8 @@ return {num, seq}
 `)
 
 // luaFloor runs luaDraw through EVALSHA from c clients at once, under the
-// hash tag {tag}.
-func luaFloor(rawURL, tag string, c int, opt options) (figure, error) {
+// hash tag {tag}, on the redis-server with pid.
+func luaFloor(rawURL string, pid int, tag string, c int, opt options) (figure, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return figure{}, err
@@ -189,7 +189,7 @@ func luaFloor(rawURL, tag string, c int, opt options) (figure, error) {
 	}
 	base := "wm:{" + tag + "}:"
 	day := time.Now().Format(time.DateOnly)
-	return measure(c, opt, 0, func(w, i int) error {
+	return measure(c, opt, cpuOf{redis: pid}, func(w, i int) error {
 		line := []string{"mbe", "jmd"}[w%2]
 		id := queue.NewID(10)
 		err := luaDraw.EvalSha(ctx, rdb, []string{base + "seq", base + "num:" + day + ":" + line, base + "ticket:" + id,

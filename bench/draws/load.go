@@ -20,16 +20,17 @@ import (
 // measure runs c workers calling do in a loop: unmeasured during
 // opt.warmup, then measured for opt.duration or until maxDraws. It returns
 // the rate of the measured calls and their latencies; the first error
-// ends the phase. With a server's pid it also tells the CPU time that
-// server and this generator spent per measured call.
-func measure(c int, opt options, pid int, do func(worker, i int) error) (figure, error) {
+// ends the phase. It also tells the CPU time that the processes of
+// pids (the service, the redis-server; 0 for none) and this generator
+// spent per measured call.
+func measure(c int, opt options, pids cpuOf, do func(worker, i int) error) (figure, error) {
 	start := time.Now()
 	from := start.Add(opt.warmup)
 	until := from.Add(opt.duration)
-	cpu0 := make(chan [2]time.Duration, 1)
+	cpu0 := make(chan [3]time.Duration, 1)
 	go func() {
 		time.Sleep(time.Until(from))
-		cpu0 <- [2]time.Duration{procCPU(pid), selfCPU()}
+		cpu0 <- [3]time.Duration{procCPU(pids.server), procCPU(pids.redis), selfCPU()}
 	}()
 	var (
 		count   atomic.Int64
@@ -71,7 +72,7 @@ func measure(c int, opt options, pid int, do func(worker, i int) error) (figure,
 		})
 	}
 	wg.Wait()
-	srv, gen := procCPU(pid), selfCPU()
+	srv, rds, gen := procCPU(pids.server), procCPU(pids.redis), selfCPU()
 	if first != nil {
 		return figure{}, first
 	}
@@ -82,12 +83,13 @@ func measure(c int, opt options, pid int, do func(worker, i int) error) (figure,
 	before := <-cpu0
 	span := time.Unix(0, lastEnd.Load()).Sub(from)
 	f := figure{rate: float64(len(all)) / span.Seconds(), p50: pct(all, 50), p99: pct(all, 99), n: len(all)}
-	if pid > 0 {
-		f.srvCPU = (srv - before[0]) / time.Duration(len(all))
-		f.genCPU = (gen - before[1]) / time.Duration(len(all))
-	}
+	n := time.Duration(len(all))
+	f.srvCPU, f.redisCPU, f.genCPU = (srv-before[0])/n, (rds-before[1])/n, (gen-before[2])/n
 	return f, nil
 }
+
+// cpuOf names the processes whose CPU time a phase reports.
+type cpuOf struct{ server, redis int }
 
 // procCPU is the user and system CPU time process pid has used (0 for
 // pid 0), to the kernel's clock tick (10 ms).
@@ -130,12 +132,12 @@ func pct(ds []time.Duration, p int) time.Duration {
 // a kiosk does: POST /api/v1/tickets with the kiosk's Bearer token and a
 // fresh Idempotency-Key, alternating the two lines between kiosks. Every
 // draw must answer 201.
-func drive(base, token string, c int, opt options, pid int) (figure, error) {
+func drive(base, token string, c int, opt options, pids cpuOf) (figure, error) {
 	tr := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	phase := queue.NewID(5) // keys stay unique if a phase is run twice on one store
-	return measure(c, opt, pid, func(w, i int) error {
+	return measure(c, opt, pids, func(w, i int) error {
 		line := []string{"mbe", "jmd"}[w%2]
 		req, err := http.NewRequest("POST", base+"/api/v1/tickets", bytes.NewReader([]byte(`{"line":"`+line+`","lang":"de"}`)))
 		if err != nil {

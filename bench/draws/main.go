@@ -98,7 +98,7 @@ func main() {
 			log.Fatal(err)
 		}
 		for _, c := range opt.conc {
-			r, err := drive(*target, *token, c, opt, 0)
+			r, err := drive(*target, *token, c, opt, cpuOf{})
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -128,9 +128,9 @@ type figure struct {
 	rate     float64
 	p50, p99 time.Duration
 	n        int
-	// srvCPU and genCPU are the CPU time the server and the generator
-	// spent per call (0 when not measured).
-	srvCPU, genCPU time.Duration
+	// srvCPU, redisCPU and genCPU are the CPU time the service, the
+	// redis-server and the generator spent per call (0 when not measured).
+	srvCPU, redisCPU, genCPU time.Duration
 }
 
 // row is one line of the table: what was measured, at which concurrency,
@@ -160,12 +160,13 @@ func (r *row) median() figure {
 		return medianOf(v)
 	}
 	return figure{
-		rate:   pick(func(f figure) float64 { return f.rate }),
-		p50:    time.Duration(pick(func(f figure) float64 { return float64(f.p50) })),
-		p99:    time.Duration(pick(func(f figure) float64 { return float64(f.p99) })),
-		n:      int(pick(func(f figure) float64 { return float64(f.n) })),
-		srvCPU: time.Duration(pick(func(f figure) float64 { return float64(f.srvCPU) })),
-		genCPU: time.Duration(pick(func(f figure) float64 { return float64(f.genCPU) })),
+		rate:     pick(func(f figure) float64 { return f.rate }),
+		p50:      time.Duration(pick(func(f figure) float64 { return float64(f.p50) })),
+		p99:      time.Duration(pick(func(f figure) float64 { return float64(f.p99) })),
+		n:        int(pick(func(f figure) float64 { return float64(f.n) })),
+		srvCPU:   time.Duration(pick(func(f figure) float64 { return float64(f.srvCPU) })),
+		genCPU:   time.Duration(pick(func(f figure) float64 { return float64(f.genCPU) })),
+		redisCPU: time.Duration(pick(func(f figure) float64 { return float64(f.redisCPU) })),
 	}
 }
 
@@ -252,7 +253,7 @@ func runAll(opt options) {
 			if err != nil {
 				log.Fatal(err)
 			}
-			r, err := drawPhase(bin, data, nil, c, opt)
+			r, err := drawPhase(bin, data, nil, 0, c, opt)
 			if err != nil {
 				log.Fatalf("sqlite, %d kiosks: %v", c, err)
 			}
@@ -291,7 +292,7 @@ func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt opt
 		}
 		log.Printf("  redis-benchmark incr, %d clients: %.0f/s, p50 %s, p99 %s", c, incr.rate, ms(incr.p50), ms(incr.p99))
 		tab.floor("Redis", floorIncr, c, incr)
-		lua, err := luaFloor(srv.url(), fmt.Sprintf("floor%d-%d", run, c), c, options{duration: opt.duration / 2, warmup: opt.warmup})
+		lua, err := luaFloor(srv.url(), srv.cmd.Process.Pid, fmt.Sprintf("floor%d-%d", run, c), c, options{duration: opt.duration / 2, warmup: opt.warmup})
 		if err != nil {
 			return fmt.Errorf("lua floor: %w", err)
 		}
@@ -302,7 +303,7 @@ func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt opt
 			return err
 		}
 		env := []string{"WARTEMARKE_STORE=" + srv.url(), fmt.Sprintf("WARTEMARKE_SITE=bench%d-%d", run, c)}
-		r, err := drawPhase(bin, data, env, c, opt)
+		r, err := drawPhase(bin, data, env, srv.cmd.Process.Pid, c, opt)
 		os.RemoveAll(data)
 		if err != nil {
 			return fmt.Errorf("%d kiosks: %w", c, err)
@@ -314,8 +315,9 @@ func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt opt
 }
 
 // drawPhase pairs a kiosk, starts the server on data (and the store that
-// env names), drives it with c kiosks and stops it.
-func drawPhase(bin, data string, env []string, c int, opt options) (figure, error) {
+// env names, a redis-server with pid redis), drives it with c kiosks and
+// stops it.
+func drawPhase(bin, data string, env []string, redis, c int, opt options) (figure, error) {
 	add := exec.Command(bin, "device", "add", "--kind", "kiosk", "--name", "bench", "--token", "--data", data)
 	add.Env = append(os.Environ(), env...)
 	out, err := add.CombinedOutput()
@@ -331,7 +333,7 @@ func drawPhase(bin, data string, env []string, c int, opt options) (figure, erro
 		return figure{}, err
 	}
 	defer srv.stop()
-	return drive(srv.url, string(m[1]), c, opt, srv.cmd.Process.Pid)
+	return drive(srv.url, string(m[1]), c, opt, cpuOf{server: srv.cmd.Process.Pid, redis: redis})
 }
 
 // server is the real service in a child process.
@@ -445,7 +447,7 @@ func printTable(w io.Writer, t *table, opt options, before, after string, took t
 	fmt.Fprintf(w, "\n%s\n", machine(dir))
 	fmt.Fprintf(w, "%d runs, each phase %s after a %s warm-up (floors %s), medians; load average %s before, %s after; %s in all\n\n",
 		opt.runs, opt.duration, opt.warmup, opt.duration/2, before, after, took.Round(time.Second))
-	fmt.Fprintln(w, "| store | kiosks | what | per second | p50 | p99 | ratio to floor (median of runs) | CPU per draw: server + generator |")
+	fmt.Fprintln(w, "| store | kiosks | what | per second | p50 | p99 | ratio to floor (median of runs) | CPU per draw: service + redis-server + generator |")
 	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---|---|")
 	lat := func(d time.Duration) string {
 		if d == 0 {
@@ -460,8 +462,8 @@ func printTable(w io.Writer, t *table, opt options, before, after string, took t
 			parts = append(parts, fmt.Sprintf("%.2f× %s", medianOf(r.ratios[name]), strings.TrimSuffix(name, " (floor)")))
 		}
 		cpu := ""
-		if m.srvCPU > 0 {
-			cpu = fmt.Sprintf("%d + %d µs", m.srvCPU.Microseconds(), m.genCPU.Microseconds())
+		if m.srvCPU > 0 || m.redisCPU > 0 {
+			cpu = fmt.Sprintf("%d + %d + %d µs", m.srvCPU.Microseconds(), m.redisCPU.Microseconds(), m.genCPU.Microseconds())
 		}
 		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s |\n", r.store, r.conc, r.what, m.rate, lat(m.p50), lat(m.p99), strings.Join(parts, "; "), cpu)
 	}
