@@ -1,6 +1,8 @@
 // The counsellor's console: open a desk for one or both lines, call the next
-// number, then recall, finish, mark a no-show or hand over to the other line;
-// pause and leave; see the queue, the other desks and slips that failed.
+// number, then recall, finish, mark a no-show, hand over to the other line or
+// put it back; call a waiting number out of order (with a reason from the
+// configured list); reactivate a recent no-show; pause and leave; see the
+// queue, the other desks and slips that failed.
 // German first, English second; keyboard first. Admins also get devices and
 // accounts (admin.js).
 
@@ -8,13 +10,32 @@ import { api, ApiError, configureAuth, serverNow } from "/common/api.js";
 import { connectQueue, isStale, calledAt, waitingIn, openDesks } from "/common/events.js";
 import { linesOrDefault } from "/common/lines.js";
 import { t, lang, setLang, applyStatic, STORE_LANG } from "./i18n.js";
-import { addServed, deskProblem, duration, longestWait, printerStates, reasonText, reasonsText, servedEntry } from "./format.js";
+import {
+  DEFAULT_GRACE_MINUTES,
+  addNoShow,
+  addServed,
+  callReasonText,
+  callReasons,
+  deskProblem,
+  duration,
+  graceLeft,
+  graceText,
+  longestWait,
+  noShowEntry,
+  printerStates,
+  reasonText,
+  reasonsText,
+  recallWaitSeconds,
+  servedEntry,
+} from "./format.js";
 import { initAdmin } from "./admin.js";
 
 // Where the device remembers its choices.
 const STORE_DESK = "wartemarke.console.desk";
 const STORE_LINES = "wartemarke.console.lines";
 const STORE_SERVED = "wartemarke.console.served";
+/** Today's no-shows this console saw (any desk), to reactivate them within the grace time. */
+const STORE_NOSHOWS = "wartemarke.console.noshows";
 /** Per tab: the desk this tab left, so a reload does not open it again. */
 const STORE_LEFT = "wartemarke.console.left";
 
@@ -37,6 +58,12 @@ const TICK_MS = 2000;
 const SESSION_RETRY_MS = 3000;
 /** Waiting numbers listed per line in the overview. */
 const QUEUE_SHOWN = 12;
+/**
+ * Events the shared model (ui-common/events.js) does not apply yet: each
+ * sends a ticket back to waiting. The console keeps those tickets itself
+ * (state.extra) until a later event of the ticket reaches the model.
+ */
+const BACK_TO_WAITING = new Set(["ticket.put_back", "ticket.reactivated"]);
 
 const SIGNIN = "/signin?next=/console";
 
@@ -66,6 +93,15 @@ const state = {
    * never jumps back while an event is on its way (or the stream is down).
    */
   overrides: new Map(),
+  /**
+   * Tickets as their last put-back or reactivated event left them, by id
+   * (see BACK_TO_WAITING); they win over the model.
+   */
+  extra: new Map(),
+  /** @type {import("./format.js").NoShow[]} today's no-shows seen here, newest first */
+  noShows: loadNoShows(),
+  /** The waiting ticket picked for a call out of order (id), or "". */
+  picked: "",
   /** @type {Map<string, {id: string, number: string, reason: string, reprinting: boolean}>} failed slips */
   alerts: new Map(),
   /** Failed slips the staff dismissed, by ticket id. */
@@ -122,6 +158,33 @@ function loadServed() {
   return { since: Date.now(), day: "", items: [] };
 }
 
+function loadNoShows() {
+  try {
+    const v = JSON.parse(load(STORE_NOSHOWS, "null"));
+    if (Array.isArray(v)) {
+      const today = new Date().toDateString();
+      return v.filter((e) => e && typeof e.id === "string" && new Date(e.at).toDateString() === today);
+    }
+  } catch {
+    // fall through
+  }
+  return [];
+}
+
+function setNoShows(list) {
+  state.noShows = list;
+  store(STORE_NOSHOWS, JSON.stringify(list));
+}
+
+function dropNoShow(id) {
+  if (state.noShows.some((e) => e.id === id)) setNoShows(state.noShows.filter((e) => e.id !== id));
+}
+
+function graceMinutes() {
+  const g = state.config && state.config.no_show_grace_minutes;
+  return typeof g === "number" ? g : DEFAULT_GRACE_MINUTES;
+}
+
 function saveSettings() {
   store(STORE_DESK, state.desk);
   store(STORE_LINES, JSON.stringify([...state.lines]));
@@ -139,11 +202,19 @@ function problem() {
 
 function tickets() {
   const all = { ...live.model.tickets };
-  for (const [id, tk] of state.overrides) {
-    if (tk.status === "waiting" || tk.status === "called") all[id] = tk;
-    else delete all[id];
+  for (const layer of [state.extra, state.overrides]) {
+    for (const [id, tk] of layer) {
+      if (tk.status === "waiting" || tk.status === "called") all[id] = tk;
+      else delete all[id];
+    }
   }
   return all;
+}
+
+/** The waiting ticket picked for a call out of order, while it still waits in a line served here. */
+function pickedTicket() {
+  const tk = state.picked ? tickets()[state.picked] : null;
+  return tk && tk.status === "waiting" && state.lines.has(tk.line) ? tk : null;
 }
 
 function currentTicket() {
@@ -237,14 +308,18 @@ function render() {
   }
   $("offline").hidden = !stale;
 
+  const all = { ...model, tickets: tickets() };
   renderAlerts();
-  renderLineBoxes(lines, model, stale);
+  renderLineBoxes(lines, all, stale);
   renderOverview(lines, model, now);
   renderDeskBar();
   renderWork();
+  renderPicks(lines, all, now);
+  renderNoShows(now);
   renderServed();
 }
 
+/** @param {{synced: boolean, tickets: Record<string, any>}} model the model with this console's own knowledge */
 function renderLineBoxes(lines, model, stale) {
   const boxes = $("line-boxes");
   const key = `${lines.map((l) => `${l.id}:${l.name}`).join(",")}|${lang()}`;
@@ -279,8 +354,8 @@ function renderLineBoxes(lines, model, stale) {
   }
   for (const input of boxes.querySelectorAll("input")) input.checked = state.lines.has(input.value);
   for (const c of boxes.querySelectorAll(".line-box-count")) {
-    const n = model.waiting[c.dataset.line];
-    c.textContent = model.synced && !stale ? t("setup.waiting", { n: n ?? 0 }) : t("setup.unknown");
+    const n = waitingIn(model, c.dataset.line).length;
+    c.textContent = model.synced && !stale ? t("setup.waiting", { n }) : t("setup.unknown");
   }
 }
 
@@ -416,10 +491,180 @@ function renderWork() {
   } else {
     $("current-meta").textContent = t("current.none");
   }
-  for (const id of ["recall", "done", "no-show", "transfer"]) $(id).disabled = !tk;
+  const reason = $("current-reason");
+  reason.hidden = !(tk && tk.call_reason);
+  reason.textContent = tk && tk.call_reason ? t("current.reason", { reason: callReasonText(tk.call_reason) }) : "";
+  for (const id of ["recall", "done", "no-show", "transfer", "put-back"]) $(id).disabled = !tk;
   const target = tk && transferTarget(tk);
   $("transfer-label").textContent = target ? t("act.transferTo", { line: target.short }) : t("act.transfer");
   if (!target) $("transfer").disabled = true;
+}
+
+/**
+ * The waiting numbers of the lines served here, each a radio button to
+ * pick one for a call out of order. Rebuilt only when the numbers change,
+ * so focus and the pick stay put while the minutes move on.
+ */
+function renderPicks(lines, all, now) {
+  const box = $("picks");
+  const served = lines.filter((l) => state.lines.has(l.id));
+  const groups = served.map((l) => ({ line: l, waiting: waitingIn(all, l.id) }));
+  if (!pickedTicket()) state.picked = "";
+  const key = `${lang()}|${all.synced}|${groups.map((g) => `${g.line.id}:${g.waiting.map((x) => x.id).join(",")}`).join(";")}`;
+  if (box.dataset.key !== key) {
+    box.dataset.key = key;
+    const focused = /** @type {HTMLInputElement|null} */ (box.contains(document.activeElement) ? document.activeElement : null);
+    const focusedId = focused && focused.value;
+    box.replaceChildren();
+    if (groups.length === 0) {
+      const p = document.createElement("p");
+      p.className = "pick-none";
+      p.textContent = t("picks.noLines");
+      box.append(p);
+    } else if (!all.synced) {
+      const p = document.createElement("p");
+      p.className = "pick-none";
+      p.textContent = t("picks.unknown");
+      box.append(p);
+    }
+    for (const g of all.synced ? groups : []) {
+      const sec = document.createElement("div");
+      sec.className = `pick-line line-${g.line.id}`;
+      const h = document.createElement("h3");
+      h.className = "pick-head";
+      h.textContent = t("picks.line", { line: g.line.short, n: g.waiting.length });
+      sec.append(h);
+      if (g.waiting.length === 0) {
+        const p = document.createElement("p");
+        p.className = "pick-none";
+        p.textContent = t("picks.nobody", { line: g.line.short });
+        sec.append(p);
+      } else {
+        const ul = document.createElement("ul");
+        ul.className = "pick-list";
+        for (const tk of g.waiting) {
+          const li = document.createElement("li");
+          const label = document.createElement("label");
+          label.className = "pick";
+          const input = document.createElement("input");
+          input.type = "radio";
+          input.name = "pick";
+          input.value = tk.id;
+          input.dataset.testid = `pick-${tk.number}`;
+          input.addEventListener("change", () => {
+            if (input.checked) state.picked = tk.id;
+            renderPickButton();
+          });
+          // Enter on a picked number goes straight to the reason.
+          input.addEventListener("keydown", (e) => {
+            if (e.key === "Enter") {
+              e.preventDefault();
+              state.picked = tk.id;
+              input.checked = true;
+              openCallOut();
+            }
+          });
+          const num = document.createElement("span");
+          num.className = "pick-num num";
+          num.textContent = tk.number;
+          const since = document.createElement("span");
+          since.className = "pick-since";
+          since.dataset.issued = tk.issued_at || "";
+          label.append(input, num, since);
+          li.append(label);
+          ul.append(li);
+        }
+        sec.append(ul);
+      }
+      box.append(sec);
+    }
+    if (focusedId) {
+      const again = box.querySelector(`input[value="${CSS.escape(focusedId)}"]`);
+      if (again) /** @type {HTMLElement} */ (again).focus();
+    }
+  }
+  for (const input of box.querySelectorAll("input")) input.checked = input.value === state.picked;
+  for (const since of box.querySelectorAll(".pick-since")) {
+    const at = Date.parse(since.dataset.issued || "");
+    since.textContent = Number.isNaN(at) ? "" : t("picks.since", { time: timeFmt.format(new Date(at)), d: duration(Math.max(0, now - at)) });
+  }
+  renderPickButton();
+}
+
+function renderPickButton() {
+  const tk = pickedTicket();
+  const any = !!$("picks").querySelector("input");
+  $("call-pick").disabled = !!problem() || !any;
+  $("call-pick-label").textContent = tk ? t("act.callOutPicked", { number: tk.number }) : t("act.callOut");
+}
+
+/** Recent no-shows (any desk) that may still be reactivated, each with the minutes left. */
+function renderNoShows(now) {
+  const grace = graceMinutes();
+  $("noshows-intro").textContent = grace > 0 ? t("noShows.intro", { m: grace }) : t("noShows.introNoLimit");
+  const open = tickets();
+  const list = state.noShows.filter((e) => !open[e.id] && graceLeft(e, grace, now) > 0);
+  const ul = $("no-shows");
+  const key = `${lang()}|${list.map((e) => e.id).join(",")}`;
+  if (ul.dataset.key !== key) {
+    ul.dataset.key = key;
+    const focused = ul.contains(document.activeElement) ? /** @type {HTMLElement} */ (document.activeElement).dataset.ticket : "";
+    ul.replaceChildren();
+    if (list.length === 0) {
+      const li = document.createElement("li");
+      li.className = "noshow-none";
+      li.textContent = t("noShows.none");
+      ul.append(li);
+    }
+    list.forEach((e, i) => {
+      const li = document.createElement("li");
+      li.className = `noshow-item line-${e.line}`;
+      li.dataset.ticket = e.id;
+      const num = document.createElement("strong");
+      num.className = "num noshow-num";
+      num.textContent = e.number;
+      const text = document.createElement("span");
+      text.className = "noshow-text";
+      const where = document.createElement("span");
+      where.className = "noshow-where";
+      const at = Date.parse(e.at);
+      where.textContent = [lineShort(e.line), e.desk, Number.isNaN(at) ? "" : timeFmt.format(new Date(at))].filter(Boolean).join(" · ");
+      const left = document.createElement("span");
+      left.className = "noshow-left";
+      left.dataset.testid = `noshow-left-${e.number}`;
+      text.append(where, left);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "btn btn-small";
+      b.dataset.testid = `reactivate-${e.number}`;
+      b.dataset.ticket = e.id;
+      const label = document.createElement("span");
+      label.textContent = t("act.reactivate");
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = ` ${e.number}`;
+      b.append(label, hidden);
+      if (i === 0) {
+        // W takes back the newest one: the visitor who just stepped out.
+        b.id = "reactivate-first";
+        b.setAttribute("aria-keyshortcuts", "W");
+        const k = document.createElement("kbd");
+        k.textContent = "W";
+        b.append(k);
+      }
+      b.addEventListener("click", () => reactivate(e.id));
+      li.append(num, text, b);
+      ul.append(li);
+    });
+    if (focused) {
+      const again = ul.querySelector(`button[data-ticket="${CSS.escape(focused)}"]`);
+      if (again) /** @type {HTMLElement} */ (again).focus();
+    }
+  }
+  for (const e of list) {
+    const left = ul.querySelector(`[data-testid="noshow-left-${CSS.escape(e.number)}"]`);
+    if (left) left.textContent = graceText(graceLeft(e, grace, now));
+  }
 }
 
 function renderServed() {
@@ -562,9 +807,13 @@ function errorText(err, what) {
 }
 
 function fail(err, what) {
+  failText(errorText(err, what));
+}
+
+function failText(text) {
   $("status").textContent = "";
   const e = $("error");
-  e.textContent = errorText(err, what);
+  e.textContent = text;
   e.hidden = false;
 }
 
@@ -630,10 +879,16 @@ function ticketAction(path, okKey, whatKey, body, vars = {}) {
   if (!tk) return;
   run(async () => {
     try {
-      remember(await api(`/api/v1/tickets/${encodeURIComponent(tk.id)}/${path}`, { method: "POST", body }));
+      const after = await api(`/api/v1/tickets/${encodeURIComponent(tk.id)}/${path}`, { method: "POST", body });
+      remember(after);
+      const ns = noShowEntry(after, new Date(serverNow()).toISOString());
+      if (ns) setNoShows(addNoShow(state.noShows, ns));
       say(t(okKey, { number: tk.number, ...vars }));
     } catch (e) {
-      fail(e, t(whatKey, { number: tk.number, ...vars }));
+      // A recall within recall_interval_seconds: the server says how long to wait.
+      const s = path === "recall" && e instanceof ApiError && e.code === "conflict" ? recallWaitSeconds(e.message) : null;
+      if (s !== null) failText(t("err.recallWait", { number: tk.number, s }));
+      else fail(e, t(whatKey, { number: tk.number, ...vars }));
     }
   });
 }
@@ -641,6 +896,89 @@ function ticketAction(path, okKey, whatKey, body, vars = {}) {
 const recall = () => ticketAction("recall", "say.recalled", "what.recall");
 const done = () => ticketAction("done", "say.done", "what.done");
 const noShow = () => ticketAction("no-show", "say.noShow", "what.noShow");
+
+/**
+ * Calls the picked waiting ticket out of order: asks for the reason (the
+ * dialog also says that the ticket still called here will be done), then
+ * POST /call. Without a pick, the waiting list gets the focus.
+ */
+async function openCallOut() {
+  if (problem() || state.busy) return;
+  const tk = pickedTicket();
+  if (!tk) {
+    const first = /** @type {HTMLElement|null} */ ($("picks").querySelector("input"));
+    if (first) first.focus();
+    say(t("say.pickFirst"));
+    return;
+  }
+  await syncDesk();
+  const still = currentTicket();
+  const reason = await reasonDialog(tk, still);
+  if (!reason || problem()) return;
+  await run(async () => {
+    try {
+      const called = await api(`/api/v1/tickets/${encodeURIComponent(tk.id)}/call`, {
+        method: "POST",
+        body: { desk: state.desk, reason },
+      });
+      // The server finished the ticket that was called here first.
+      if (still && still.id !== called.id) remember({ ...still, status: "done" });
+      remember(called);
+      state.picked = "";
+      say(t("say.calledOut", { number: called.number, desk: called.desk || state.desk, reason: callReasonText(reason) }));
+      $("next").focus();
+    } catch (e) {
+      fail(e, t("what.callOut", { number: tk.number }));
+    }
+  });
+}
+
+/** Puts the current ticket back into its line: at its place or at the end. */
+async function putBack() {
+  const tk = currentTicket();
+  if (!tk || state.busy) return;
+  const where = await putBackDialog(tk);
+  if (where !== "place" && where !== "end") return;
+  const atEnd = where === "end";
+  await run(async () => {
+    try {
+      remember(await api(`/api/v1/tickets/${encodeURIComponent(tk.id)}/put-back`, { method: "POST", body: { at_end: atEnd } }));
+      say(t(atEnd ? "say.putBackEnd" : "say.putBackPlace", { number: tk.number }));
+      if (!problem()) $("next").focus();
+    } catch (e) {
+      fail(e, t("what.putBack", { number: tk.number }));
+    }
+  });
+}
+
+/** Reactivates a no-show: it waits again at its old place. */
+function reactivate(id) {
+  const e = state.noShows.find((x) => x.id === id);
+  if (!e) return;
+  run(async () => {
+    try {
+      const tk = await api(`/api/v1/tickets/${encodeURIComponent(id)}/reactivate`, { method: "POST" });
+      remember(tk);
+      dropNoShow(id);
+      say(t("say.reactivated", { number: e.number, line: lineShort(tk.line || e.line) }));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "conflict") {
+        // Too late, or no longer a no-show (taken back or called elsewhere).
+        dropNoShow(id);
+        const grace = graceMinutes();
+        if (grace > 0 && graceLeft(e, grace, serverNow()) <= 60 * 1000) failText(t("err.reactivateLate", { number: e.number, m: grace }));
+        else fail(err, t("what.reactivate", { number: e.number }));
+      } else {
+        fail(err, t("what.reactivate", { number: e.number }));
+      }
+    }
+  });
+}
+
+function reactivateFirst() {
+  const b = $("reactivate-first");
+  if (b && b.dataset.ticket) reactivate(b.dataset.ticket);
+}
 function transfer() {
   const tk = currentTicket();
   const target = tk && transferTarget(tk);
@@ -735,11 +1073,120 @@ function confirmDialog(text, okLabel, danger = false) {
   });
 }
 
+/**
+ * Asks for the reason of a call out of order. Resolves with the reason's
+ * key, or null when cancelled. Digits 1–9 choose a reason; Enter calls.
+ */
+function reasonDialog(tk, still) {
+  const dlg = /** @type {HTMLDialogElement} */ ($("call-dialog"));
+  $("call-title").textContent = t("call.title", { number: tk.number });
+  const at = Date.parse(tk.issued_at || "");
+  $("call-waiting").textContent = Number.isNaN(at)
+    ? lineShort(tk.line)
+    : t("call.waiting", { line: lineShort(tk.line), time: timeFmt.format(new Date(at)), d: duration(Math.max(0, serverNow() - at)) });
+  $("call-still").hidden = !still;
+  $("call-still").textContent = still ? t("call.still", { number: still.number }) : "";
+  $("call-msg").hidden = true;
+  const box = $("call-reasons");
+  box.replaceChildren(
+    ...callReasons(state.config).map((r, i) => {
+      const label = document.createElement("label");
+      label.className = "radio reason";
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "reason";
+      input.value = r;
+      input.dataset.testid = `reason-${r}`;
+      const text = document.createElement("span");
+      text.textContent = callReasonText(r);
+      label.append(input, text);
+      if (i < 9) {
+        const k = document.createElement("kbd");
+        k.textContent = String(i + 1);
+        label.append(k);
+      }
+      return label;
+    }),
+  );
+  dlg.returnValue = "";
+  dlg.showModal();
+  const first = /** @type {HTMLElement|null} */ (box.querySelector("input"));
+  if (first) first.focus();
+  return new Promise((resolve) => {
+    dlg.addEventListener(
+      "close",
+      () => {
+        const checked = /** @type {HTMLInputElement|null} */ (box.querySelector("input:checked"));
+        resolve(dlg.returnValue === "ok" && checked ? checked.value : null);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** Asks where a ticket goes back to: resolves "place", "end" or "" (cancelled). Digits 1 and 2 choose. */
+function putBackDialog(tk) {
+  const dlg = /** @type {HTMLDialogElement} */ ($("putback-dialog"));
+  $("putback-title").textContent = t("putBack.title", { number: tk.number });
+  dlg.returnValue = "";
+  dlg.showModal();
+  return new Promise((resolve) => {
+    dlg.addEventListener("close", () => resolve(dlg.returnValue), { once: true });
+  });
+}
+
+function wireDialogs() {
+  const callDlg = /** @type {HTMLDialogElement} */ ($("call-dialog"));
+  $("call-form").addEventListener("submit", (e) => {
+    const submitter = /** @type {HTMLButtonElement|null} */ (/** @type {SubmitEvent} */ (e).submitter);
+    if (submitter && submitter.value === "cancel") return;
+    if (!$("call-reasons").querySelector("input:checked")) {
+      e.preventDefault();
+      $("call-msg").textContent = t("call.needReason");
+      $("call-msg").hidden = false;
+      const first = /** @type {HTMLElement|null} */ ($("call-reasons").querySelector("input"));
+      if (first) first.focus();
+    }
+  });
+  callDlg.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const target = /** @type {HTMLInputElement} */ (e.target);
+    if (e.key === "Enter" && target.type === "radio") {
+      // Enter on a reason calls, as on the OK button.
+      e.preventDefault();
+      /** @type {HTMLFormElement} */ ($("call-form")).requestSubmit($("call-ok"));
+      return;
+    }
+    if (!/^[1-9]$/.test(e.key)) return;
+    const input = /** @type {HTMLInputElement|undefined} */ ($("call-reasons").querySelectorAll("input")[Number(e.key) - 1]);
+    if (!input) return;
+    e.preventDefault();
+    input.checked = true;
+    input.focus();
+    $("call-msg").hidden = true;
+  });
+  $("call-reasons").addEventListener("change", () => {
+    $("call-msg").hidden = true;
+  });
+  const pbDlg = /** @type {HTMLDialogElement} */ ($("putback-dialog"));
+  pbDlg.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const v = { 1: "place", 2: "end" }[e.key];
+    if (!v) return;
+    e.preventDefault();
+    pbDlg.close(v);
+  });
+}
+
 // ---- live data ----------------------------------------------------------------------
 
 function onMessage(model, msg, prev) {
   if (msg.type === "snapshot") {
     state.overrides.clear();
+    state.extra.clear();
+    // Open again (reactivated while this console was away): no longer a no-show.
+    const open = state.noShows.filter((e) => model.tickets[e.id]);
+    if (open.length) setNoShows(state.noShows.filter((e) => !model.tickets[e.id]));
     for (const tk of Object.values(model.tickets)) {
       if (tk.print === "failed" && !state.alerts.has(tk.id)) {
         state.alerts.set(tk.id, { id: tk.id, number: tk.number, reason: tk.print_error || "", reprinting: false });
@@ -747,7 +1194,17 @@ function onMessage(model, msg, prev) {
     }
     if (!state.started) firstSync(model);
   } else if (msg.ticket) {
-    state.overrides.delete(msg.ticket.id);
+    const id = msg.ticket.id;
+    state.overrides.delete(id);
+    if (BACK_TO_WAITING.has(msg.type)) state.extra.set(id, msg.ticket);
+    else if (state.extra.has(id)) {
+      // A slip's outcome changes no status; any other event the model applies.
+      if (msg.type === "ticket.printed" || msg.type === "ticket.print_failed") state.extra.set(id, msg.ticket);
+      else state.extra.delete(id);
+    }
+    const ns = msg.type === "ticket.no_show" ? noShowEntry(msg.ticket, msg.at) : null;
+    if (ns) setNoShows(addNoShow(state.noShows, ns));
+    else if (msg.ticket.status !== "no_show") dropNoShow(id);
   }
 
   const tk = msg.ticket;
@@ -815,7 +1272,17 @@ async function checkHealth() {
 
 // ---- wiring ---------------------------------------------------------------------------
 
-const KEYS = { n: ["next", callNext], r: ["recall", recall], d: ["done", done], x: ["no-show", noShow], t: ["transfer", transfer], p: ["pause", togglePause] };
+const KEYS = {
+  n: ["next", callNext],
+  r: ["recall", recall],
+  d: ["done", done],
+  x: ["no-show", noShow],
+  t: ["transfer", transfer],
+  z: ["put-back", putBack],
+  a: ["call-pick", openCallOut],
+  w: ["reactivate-first", reactivateFirst],
+  p: ["pause", togglePause],
+};
 
 function onKey(e) {
   if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || state.view !== "work") return;
@@ -824,8 +1291,8 @@ function onKey(e) {
   if (el && (el.isContentEditable || el.tagName === "INPUT" && el.type !== "checkbox" && el.type !== "radio" || el.tagName === "TEXTAREA" || el.tagName === "SELECT")) return;
   const k = KEYS[e.key.toLowerCase()];
   if (!k) return;
-  const button = $(k[0]);
-  if (button.disabled || button.hidden) return;
+  const button = /** @type {HTMLButtonElement|null} */ ($(k[0]));
+  if (!button || button.disabled || button.hidden) return;
   e.preventDefault();
   k[1]();
 }
@@ -837,6 +1304,8 @@ function chooseLang(l) {
   document.documentElement.lang = lang();
   document.title = t("page.title");
   applyStatic(document);
+  // The last message was in the other language: it goes rather than stay foreign.
+  $("status").textContent = "";
   for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang()));
   renderMe();
   render();
@@ -895,6 +1364,9 @@ async function main() {
   $("done").addEventListener("click", done);
   $("no-show").addEventListener("click", noShow);
   $("transfer").addEventListener("click", transfer);
+  $("put-back").addEventListener("click", putBack);
+  $("call-pick").addEventListener("click", openCallOut);
+  wireDialogs();
   $("pause").addEventListener("click", togglePause);
   $("leave").addEventListener("click", leaveDesk);
   $("reopen").addEventListener("click", reopenDesk);

@@ -175,3 +175,97 @@ export function printerStates(p) {
   if (typeof p.state === "string") return one(p);
   return Object.entries(p).flatMap(([name, x]) => one(x, name));
 }
+
+// ---- calling out of order, putting back, no-shows ---------------------------------
+
+/** The server's default reasons for calling out of order (config "call_reasons"). */
+export const DEFAULT_CALL_REASONS = ["appointment", "interpreter", "urgent", "returning", "accessibility"];
+
+/** The server's default for "no_show_grace_minutes". */
+export const DEFAULT_GRACE_MINUTES = 30;
+
+/**
+ * A reason for calling out of order in words ("interpreter" → "Dolmetschung");
+ * a key the console has no words for is shown as it is.
+ * @param {string} key
+ */
+export function callReasonText(key) {
+  const k = `callReason.${key}`;
+  const s = t(k);
+  return s === k ? String(key) : s;
+}
+
+/**
+ * The reasons a counsellor may choose from: the config's list, or the
+ * defaults before the config has arrived. Only short keys, no repeats.
+ * @param {any} config GET /api/v1/config
+ * @returns {string[]}
+ */
+export function callReasons(config) {
+  const list = config && Array.isArray(config.call_reasons) ? config.call_reasons : DEFAULT_CALL_REASONS;
+  return [...new Set(list.filter((x) => typeof x === "string" && x !== ""))];
+}
+
+/**
+ * How many seconds the server asks to wait before the next recall, read
+ * from its 409 message ("… recall again in 12s", "in 1m5s"), or null.
+ * @param {string} message
+ */
+export function recallWaitSeconds(message) {
+  const m = /again in (?:(\d+)m)?(\d+(?:\.\d+)?)s\b/.exec(String(message || ""));
+  if (!m) return null;
+  return Math.max(1, Math.ceil(Number(m[1] || 0) * 60 + Number(m[2])));
+}
+
+/**
+ * @typedef {{id: string, number: string, line: string, desk: string, at: string, day: string}} NoShow
+ *   a no-show this console saw, to be reactivated while the grace time lasts
+ */
+
+/**
+ * The no-show entry a ticket.no_show event (or the answer to our own
+ * no-show request) makes, or null.
+ * @param {any} tk the ticket
+ * @param {string} [at] when, if the ticket does not say
+ * @returns {NoShow|null}
+ */
+export function noShowEntry(tk, at = "") {
+  if (!tk || typeof tk.id !== "string" || tk.status !== "no_show") return null;
+  return { id: tk.id, number: tk.number, line: tk.line, desk: tk.desk || "", at: tk.finished_at || at || "", day: tk.day || "" };
+}
+
+/**
+ * The list with e added (newest first, one entry per ticket, only of e's day).
+ * @param {NoShow[]} list
+ * @param {NoShow} e
+ * @param {number} [max]
+ */
+export function addNoShow(list, e, max = 100) {
+  const rest = list.filter((x) => x.id !== e.id && (!e.day || !x.day || x.day === e.day));
+  return [e, ...rest].sort((a, b) => Date.parse(b.at || 0) - Date.parse(a.at || 0)).slice(0, max);
+}
+
+/**
+ * How long a no-show can still be reactivated, in ms: Infinity without a
+ * limit (grace 0), 0 or less when the time is up.
+ * @param {NoShow} e
+ * @param {number} graceMinutes
+ * @param {number} now ms since the epoch (server time)
+ */
+export function graceLeft(e, graceMinutes, now) {
+  if (!(graceMinutes > 0)) return Infinity;
+  const at = Date.parse(e.at || "");
+  if (Number.isNaN(at)) return 0;
+  return at + graceMinutes * 60 * 1000 - now;
+}
+
+/**
+ * The time left in words, rounded down to whole minutes as the server
+ * counts ("noch 27 Min.", "noch unter 1 Min."), or "" without a limit.
+ * @param {number} ms
+ */
+export function graceText(ms) {
+  if (ms === Infinity) return "";
+  if (ms < 60 * 1000) return t("noShows.leftLess");
+  return t("noShows.left", { m: Math.floor(ms / (60 * 1000)) });
+}

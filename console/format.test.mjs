@@ -1,7 +1,25 @@
 // Unit tests for the console's pure helpers: node --test console/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ago, addServed, deskProblem, deviceState, duration, longestWait, printerStates, reasonText, reasonsText, servedEntry } from "./format.js";
+import {
+  ago,
+  addNoShow,
+  addServed,
+  callReasonText,
+  callReasons,
+  deskProblem,
+  deviceState,
+  duration,
+  graceLeft,
+  graceText,
+  longestWait,
+  noShowEntry,
+  printerStates,
+  reasonText,
+  reasonsText,
+  recallWaitSeconds,
+  servedEntry,
+} from "./format.js";
 import { setLang, t, WORDS } from "./i18n.js";
 
 test("durations and last-seen in German and English", () => {
@@ -84,4 +102,45 @@ test("printer states from /healthz in any of its shapes", () => {
     [["Eingang", "ok"], ["Empore", "warning"]],
   );
   assert.deepEqual(printerStates([{ name: "A", state: "unknown" }, "junk"]).map((p) => p.name), ["A"]);
+});
+
+test("reasons for calling out of order: labels for the known keys, the raw key otherwise", () => {
+  setLang("de");
+  assert.deepEqual(callReasons(null).map(callReasonText), ["Termin", "Dolmetschung", "dringend", "kommt zurück", "Barrierefreiheit"]);
+  assert.equal(callReasonText("wheelchair"), "wheelchair");
+  assert.deepEqual(callReasons({ call_reasons: ["urgent", "urgent", "", 3, "wheelchair"] }), ["urgent", "wheelchair"]);
+  setLang("en");
+  assert.equal(callReasonText("interpreter"), "interpreter");
+  assert.equal(callReasonText("returning"), "returning");
+});
+
+test("the wait before a recall, from the server's 409 message", () => {
+  assert.equal(recallWaitSeconds("ticket M-001 was called just now; recall again in 12s"), 12);
+  assert.equal(recallWaitSeconds("ticket M-001 was called just now; recall again in 1m5s"), 65);
+  assert.equal(recallWaitSeconds("recall again in 0.4s"), 1);
+  assert.equal(recallWaitSeconds("ticket M-001 is done; only a called ticket can be recalled"), null);
+  assert.equal(recallWaitSeconds(undefined), null);
+});
+
+test("no-shows: newest first, one per ticket, reactivatable within the grace time", () => {
+  assert.equal(noShowEntry({ id: "a", status: "called" }), null);
+  const a = noShowEntry({ id: "a", number: "M-001", line: "mbe", status: "no_show", desk: "Raum 2", finished_at: "2026-11-25T09:00:00Z", day: "2026-11-25" });
+  const b = noShowEntry({ id: "b", number: "J-001", line: "jmd", status: "no_show", day: "2026-11-25" }, "2026-11-25T09:10:00Z");
+  assert.equal(b.at, "2026-11-25T09:10:00Z", "the event's time when the ticket has none");
+  let list = addNoShow([], a);
+  list = addNoShow(list, b);
+  list = addNoShow(list, a);
+  assert.deepEqual(list.map((x) => x.id), ["b", "a"]);
+  assert.deepEqual(addNoShow(list, { ...a, id: "c", day: "2026-11-26" }).map((x) => x.id), ["c"], "a new day starts a new list");
+
+  const now = Date.parse("2026-11-25T09:20:30Z");
+  assert.equal(graceLeft(a, 30, now), 9.5 * 60 * 1000);
+  assert.ok(graceLeft(a, 20, now) < 0, "20 minutes are up");
+  assert.equal(graceLeft(a, 0, now), Infinity, "0: no limit");
+  setLang("de");
+  assert.equal(graceText(graceLeft(a, 30, now)), "noch 9 Min.");
+  assert.equal(graceText(30 * 1000), "noch unter 1 Min.");
+  assert.equal(graceText(Infinity), "");
+  setLang("en");
+  assert.equal(graceText(27 * 60 * 1000), "27 min left");
 });
