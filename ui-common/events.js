@@ -73,6 +73,8 @@ export function reduce(model, msg) {
   switch (msg.type) {
     case "ticket.issued":
     case "ticket.transferred":
+    case "ticket.put_back": // a called ticket waits again (its place or the end)
+    case "ticket.reactivated": // a no-show waits again
       next.tickets = { ...model.tickets, [t.id]: t };
       break;
     case "ticket.called":

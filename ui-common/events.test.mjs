@@ -67,6 +67,17 @@ test("events update tickets, counts and recent calls", () => {
   assert.deepEqual(m.waiting, { mbe: 0, jmd: 0 });
 });
 
+test("put back and reactivated tickets wait again", () => {
+  let m = snapshot();
+  m = reduce(m, { seq: 11, type: "ticket.put_back", ticket: tk("b", "J-002", "jmd", "waiting", { place: 11 }) });
+  assert.deepEqual([m.waiting.jmd, m.called.jmd], [1, 0]);
+  m = reduce(m, { seq: 12, type: "ticket.called", ticket: tk("b", "J-002", "jmd", "called", { desk: "Empore" }) });
+  m = reduce(m, { seq: 13, type: "ticket.no_show", ticket: tk("b", "J-002", "jmd", "no_show") });
+  assert.equal(m.tickets.b, undefined);
+  m = reduce(m, { seq: 14, type: "ticket.reactivated", ticket: tk("b", "J-002", "jmd", "waiting", { place: 4 }) });
+  assert.equal(m.waiting.jmd, 1);
+});
+
 test("duplicates and unknown types", () => {
   const m = snapshot();
   const same = reduce(m, { seq: 10, type: "ticket.issued", ticket: tk("z", "M-009", "mbe", "waiting") });
