@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,41 +46,11 @@ func migrations() ([]migration, error) {
 
 // migrate applies every migration newer than the recorded version, each in
 // its own transaction together with its record, so a crash leaves the schema
-// at a whole version.
+// at a whole version. A database of a newer schema than this build knows is
+// refused: a downgrade would run old code on a schema it does not know.
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	ms, err := migrations()
-	if err != nil {
+	if err := migrateUpTo(ctx, db, math.MaxInt); err != nil {
 		return err
 	}
-	for _, m := range ms {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if n > 0 {
-			tx.Rollback()
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %s: commit: %w", m.name, err)
-		}
-	}
-	return nil
+	return checkNotNewer(ctx, db)
 }
