@@ -35,7 +35,7 @@ func statusOf(code queue.Code) int {
 		return http.StatusConflict
 	case queue.Gone:
 		return http.StatusGone
-	case queue.Unavailable:
+	case queue.Unavailable, queue.ClockBehind:
 		return http.StatusServiceUnavailable
 	case queue.Unauthorized:
 		return http.StatusUnauthorized

@@ -41,7 +41,8 @@ type Service struct {
 	// OnTurnedAway is told of each draw refused at cut-off (statistics).
 	OnTurnedAway func(ctx context.Context, line string)
 
-	est estimateCache
+	est   estimateCache
+	clock clockCheck
 }
 
 // Defaults of the desk rules.
@@ -117,6 +118,9 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 	}
 	if len(idemKey) > 200 {
 		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
+	}
+	if err := s.checkClock(ctx, now); err != nil {
+		return Ticket{}, false, err
 	}
 	if len(l.Hours) > 0 && s.CutOffGrace >= 0 {
 		e := s.EstimateWait(s.figures(ctx, now), l.ID, s.waitingIn(ctx, l.ID, now))
