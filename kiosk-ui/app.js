@@ -781,6 +781,9 @@ function sleep(ms) {
 }
 
 function main() {
+  // A long press on the touchscreen opens no browser menu (kiosk mode alone
+  // does not stop it; see deploy/kiosk-browser.sh).
+  document.addEventListener("contextmenu", (e) => e.preventDefault());
   renderLanguages();
   setLanguage(GERMAN.code);
   renderPrivacy();

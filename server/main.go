@@ -2,6 +2,7 @@
 // Bürgerbüro's migration counselling walk-in consultation.
 //
 //	go run ./server [--addr :8080] [--data ./data] [--config wartemarke.json]
+//	go run ./server --version
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the office's time zone works on boxes without zoneinfo
@@ -21,6 +23,11 @@ func main() {
 }
 
 func run(args []string) int {
+	app.Version = versionString()
+	if isVersionArg(args) {
+		fmt.Printf("wartemarke %s %s/%s %s\n", app.Version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+		return 0
+	}
 	if len(args) > 0 && app.Commands[args[0]] {
 		return app.RunCommand(args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	}

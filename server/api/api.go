@@ -63,6 +63,13 @@ type Server struct {
 	// (nil: no printer). A printer fault does not make the service
 	// unhealthy: the queue works without slips.
 	PrinterStatus func() any
+	// Metrics serves GET /metrics (nil: 503); MetricsToken, when set, is
+	// the Bearer token that may read it besides a signed-in admin.
+	Metrics      http.Handler
+	MetricsToken string
+	// ObserveRequest is told of every answered request but the event
+	// stream (route pattern, status, duration); nil: nobody.
+	ObserveRequest func(route string, status int, d time.Duration)
 
 	assets            map[string]map[string]*asset
 	signIns, pairings failLimiter
@@ -112,6 +119,7 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	return []Route{
 		{"GET /healthz", Public, s.handleHealth},
+		{"GET /metrics", Metrics, s.handleMetrics},
 		{"GET /api/v1/config", Public, s.handleConfig},
 		{"GET /api/v1/lines", Public, s.handleLines},
 		{"POST /api/v1/session", Public, s.handleSignIn},
@@ -253,6 +261,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		if r.Pattern == "GET /api/v1/events" {
 			return // long-lived; the hub logs connects itself
+		}
+		if s.ObserveRequest != nil {
+			s.ObserveRequest(r.Pattern, sw.status, time.Since(start))
 		}
 		lvl := slog.LevelDebug
 		if sw.status >= 500 {

@@ -133,6 +133,9 @@ func (s *Server) guard(pol Policy, h http.HandlerFunc) http.HandlerFunc {
 	if pol == Public {
 		return h
 	}
+	if pol == Metrics {
+		return s.metricsGuard(h)
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.identify(r, pol)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 // test, so no route is added without deciding who may use it.
 var policies = map[string]api.Policy{
 	"GET /healthz":                        api.Public,
+	"GET /metrics":                        api.Metrics,
 	"GET /api/v1/config":                  api.Public,
 	"GET /api/v1/lines":                   api.Public,
 	"POST /api/v1/session":                api.Public,
@@ -64,6 +65,7 @@ func TestRoutePolicies(t *testing.T) {
 		api.Listener:  {"kiosk", "display", "counsellor", "admin"},
 		api.Staff:     {"counsellor", "admin"},
 		api.AdminOnly: {"admin"},
+		api.Metrics:   {"admin"}, // and the metrics token (app.TestMetrics)
 	}
 	s := &api.Server{}
 	seen := map[string]bool{}

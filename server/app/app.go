@@ -21,6 +21,7 @@ import (
 	"wartemarke/server/api"
 	"wartemarke/server/auth"
 	"wartemarke/server/hub"
+	"wartemarke/server/metrics"
 	"wartemarke/server/queue"
 	uicommon "wartemarke/ui-common"
 )
@@ -44,6 +45,8 @@ type App struct {
 	Auth    *auth.Service
 	Hub     *hub.Hub
 	Slips   *Printers
+	// Metrics are served at /metrics (server/metrics).
+	Metrics *metrics.Metrics
 
 	ln     net.Listener
 	http   *http.Server
@@ -136,6 +139,10 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 			"phone":   phone.Files,
 		},
 	}
+	if err := a.wireOps(srv); err != nil {
+		store.Close()
+		return nil, err
+	}
 	a.http = &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -143,7 +150,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          serverErrorLog(logger),
 	}
 	return a, nil
 }
@@ -190,10 +197,11 @@ func (a *App) Start() error {
 	}()
 	go func() {
 		defer a.wg.Done()
-		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Logger.Error("http server stopped", "err", err)
 		}
 	}()
+	a.wg.Go(func() { a.Metrics.Run(ctx) })
 	return nil
 }
 
@@ -206,7 +214,7 @@ func (a *App) URL() string {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return a.scheme() + "://" + net.JoinHostPort(host, port)
 }
 
 // BaseURL is the public base URL for links, or the local one.

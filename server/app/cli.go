@@ -17,12 +17,19 @@ import (
 )
 
 // Commands are the one-off admin commands, run beside a running service
-// (the store allows it): wartemarke user …, wartemarke device ….
-var Commands = map[string]bool{"user": true, "device": true}
+// (the store allows it): wartemarke user …, wartemarke device …, and
+// backup and restore of the embedded store (backup.go).
+var Commands = map[string]bool{"user": true, "device": true, "backup": true, "restore": true}
 
 // RunCommand runs an admin command and returns the exit code.
 func RunCommand(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if err := runCommand(args, getenv, stdin, stdout, stderr); err != nil {
+	run := runCommand
+	if args[0] == "backup" || args[0] == "restore" {
+		run = func(args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
+			return runBackupCommand(args, getenv, stdout, stderr)
+		}
+	}
+	if err := run(args, getenv, stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "wartemarke:", err)
 		if errors.Is(err, flag.ErrHelp) {
 			return 2
@@ -41,6 +48,8 @@ const commandUsage = `usage:
   wartemarke device list
   wartemarke device pair-code --id ID
   wartemarke device revoke --id ID
+  wartemarke backup --to FILE
+  wartemarke restore --from FILE                            (with the service stopped)
 Each also takes --data and --config like the service.`
 
 func runCommand(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

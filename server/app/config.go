@@ -83,6 +83,14 @@ type Config struct {
 	// RetentionDays is how many days per-ticket rows are kept; older days
 	// are folded into anonymous aggregates and their tickets deleted.
 	RetentionDays int `json:"retention_days"`
+	// TLSCertFile and TLSKeyFile, both set, make the service serve HTTPS
+	// itself (PEM files; see deploy/README.md); unset, it serves HTTP for
+	// a reverse proxy in front.
+	TLSCertFile string `json:"tls_cert_file"`
+	TLSKeyFile  string `json:"tls_key_file"`
+	// MetricsTokenFile holds the Bearer token that may read /metrics
+	// (besides a signed-in admin); unset, only admins may.
+	MetricsTokenFile string `json:"metrics_token_file"`
 
 	// ConfigFile is where the settings above were read from ("" = none).
 	ConfigFile string `json:"-"`
@@ -154,6 +162,9 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 	drawRate := fs.Float64("draw-rate", 0, "tickets one kiosk may draw a minute (default 30; env WARTEMARKE_DRAW_RATE); load tests raise it")
 	store := fs.String("store", "", "sqlite (default) or redis://host:port/db (env WARTEMARKE_STORE)")
 	site := fs.String("site", "", "the office's queue in a shared Redis (default default; env WARTEMARKE_SITE)")
+	tlsCert := fs.String("tls-cert-file", "", "PEM certificate chain: serve HTTPS (env WARTEMARKE_TLS_CERT_FILE)")
+	tlsKey := fs.String("tls-key-file", "", "PEM private key of --tls-cert-file (env WARTEMARKE_TLS_KEY_FILE)")
+	metricsToken := fs.String("metrics-token-file", "", "file with the Bearer token for /metrics (env WARTEMARKE_METRICS_TOKEN_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -183,6 +194,9 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 		{&c.LogLevel, *logLevel, "WARTEMARKE_LOG_LEVEL"},
 		{&c.Store, *store, "WARTEMARKE_STORE"},
 		{&c.Site, *site, "WARTEMARKE_SITE"},
+		{&c.TLSCertFile, *tlsCert, "WARTEMARKE_TLS_CERT_FILE"},
+		{&c.TLSKeyFile, *tlsKey, "WARTEMARKE_TLS_KEY_FILE"},
+		{&c.MetricsTokenFile, *metricsToken, "WARTEMARKE_METRICS_TOKEN_FILE"},
 	} {
 		if v := pick(o.flag, o.env); v != "" {
 			*o.dst = v
@@ -320,6 +334,7 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("kiosk_printers[%q]", k), "%q is not a printer URL such as ipp://192.0.2.10:631/ipp/print", u)
 		}
 	}
+	errs = append(errs, c.checkOps()...)
 	return errors.Join(errs...)
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"wartemarke/server/queue"
 	"wartemarke/server/redisstore"
-	"wartemarke/server/sqlite"
 )
 
 // storeOpenWait bounds connecting to Redis at start.
@@ -19,7 +18,7 @@ const storeOpenWait = 10 * time.Second
 // instances share.
 func openStore(cfg Config) (queue.Store, error) {
 	if cfg.Store == "" || cfg.Store == "sqlite" {
-		s, err := sqlite.Open(cfg.Data)
+		s, err := openLocked(cfg.Data)
 		if err != nil {
 			return nil, err
 		}
