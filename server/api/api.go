@@ -138,6 +138,7 @@ func (s *Server) Routes() []Route {
 		{"PUT /api/v1/desks/{desk}", Staff, s.handleSetDesk},
 		{"POST /api/v1/tickets/{id}/reprint", Staff, s.handleReprint},
 
+		{"PUT /api/v1/lines/{line}/mode", AdminOnly, s.handleLineMode},
 		{"GET /api/v1/devices", AdminOnly, s.handleDevices},
 		{"POST /api/v1/devices", AdminOnly, s.handleAddDevice},
 		{"POST /api/v1/devices/{id}/pair-code", AdminOnly, s.handleNewPairCode},

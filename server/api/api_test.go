@@ -627,3 +627,32 @@ func TestStatusLink(t *testing.T) {
 		}
 	}
 }
+
+func TestLineModeByHand(t *testing.T) {
+	e := MustServe(t)
+	if r := e.do(t, "PUT", "/api/v1/lines/mbe/mode", `{"mode":"closed"}`); r.status != 200 {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`); r.status != 409 || r.errorCode(t) != "closed" {
+		t.Fatalf("draw on a closed line: %d %s", r.status, r.body)
+	}
+	var lines []queue.LineState
+	decodeJSON(t, e.do(t, "GET", "/api/v1/lines", "").body, &lines)
+	if lines[0].Open || lines[0].Mode != "closed" || !lines[1].Open {
+		t.Fatalf("lines=%+v", lines)
+	}
+	if r := e.do(t, "PUT", "/api/v1/lines/mbe/mode", `{"mode":"auto"}`); r.status != 200 {
+		t.Fatalf("auto: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/api/v1/tickets", `{"line":"mbe"}`); r.status != 201 {
+		t.Fatalf("draw after auto: %d %s", r.status, r.body)
+	}
+	for _, bad := range []string{`{"mode":"maybe"}`, `{}`} {
+		if r := e.do(t, "PUT", "/api/v1/lines/mbe/mode", bad); r.status != 422 {
+			t.Fatalf("mode %s: %d", bad, r.status)
+		}
+	}
+	if r := e.do(t, "PUT", "/api/v1/lines/xyz/mode", `{"mode":"open"}`); r.status != 422 {
+		t.Fatalf("unknown line: %d", r.status)
+	}
+}

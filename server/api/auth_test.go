@@ -28,6 +28,7 @@ var policies = map[string]api.Policy{
 	"POST /api/v1/desks/{desk}/next":      api.Staff,
 	"PUT /api/v1/desks/{desk}":            api.Staff,
 	"POST /api/v1/tickets/{id}/reprint":   api.Staff,
+	"PUT /api/v1/lines/{line}/mode":       api.AdminOnly,
 	"GET /api/v1/devices":                 api.AdminOnly,
 	"POST /api/v1/devices":                api.AdminOnly,
 	"POST /api/v1/devices/{id}/pair-code": api.AdminOnly,

@@ -208,3 +208,31 @@ func (s *Server) handleReprint(w http.ResponseWriter, r *http.Request) {
 	s.Printer.Submit(t, "")
 	w.WriteHeader(http.StatusAccepted)
 }
+
+// lineModeRequest is the body of PUT /api/v1/lines/{line}/mode.
+type lineModeRequest struct {
+	Mode string `json:"mode"`
+}
+
+// handleLineMode lets an admin open ("open") or close ("closed") a line by
+// hand for today, or hand it back to its hours ("auto").
+func (s *Server) handleLineMode(w http.ResponseWriter, r *http.Request) {
+	var req lineModeRequest
+	if err := decode(w, r, &req, false); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	mode := req.Mode
+	if mode == "auto" {
+		mode = queue.ModeAuto
+	} else if mode == "" {
+		writeError(w, r, s.Logger, queue.Errorf(queue.Invalid, "mode must be open, closed or auto"))
+		return
+	}
+	m, err := s.Svc.SetLineMode(r.Context(), r.PathValue("line"), mode, principalFrom(r.Context()).User)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}

@@ -86,7 +86,7 @@ func TestOpening(t *testing.T) {
 // without touching the store.
 func TestDrawClosed(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	s := NewService(nil, []Line{{ID: "mbe", Prefix: "M", Name: "MBE", Hours: []string{"wed 09:00-12:00"}}})
+	s := NewService(&recordingStore{}, []Line{{ID: "mbe", Prefix: "M", Name: "MBE", Hours: []string{"wed 09:00-12:00"}}})
 	s.Location = berlin
 	s.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 5, 0, 0, berlin) }
 	_, _, err := s.Draw(context.Background(), "mbe", "de", "", "")

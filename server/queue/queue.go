@@ -136,6 +136,8 @@ type Event struct {
 	At     time.Time  `json:"at"`
 	Ticket Ticket     `json:"ticket,omitzero"`
 	Desk   *DeskState `json:"desk,omitempty"`
+	// LineMode is set on line.updated events.
+	LineMode *LineMode `json:"line_mode,omitempty"`
 }
 
 // EventDeskUpdated reports that a desk opened, paused, resumed, changed
@@ -181,6 +183,8 @@ type Snapshot struct {
 	Tickets []Ticket
 	// Desks are the day's open desks, by label.
 	Desks []DeskState
+	// LineModes are the day's hand-set line modes.
+	LineModes []LineMode
 	// Served are the day's finished consultations, oldest first, at most
 	// the last 20 per line: the estimate's service times.
 	Served []Served
@@ -407,6 +411,7 @@ type PrintRequest struct {
 // change, and commits tickets and events together. Implementations must be
 // safe for concurrent use, also from several processes sharing the backend.
 type Store interface {
+	LineModeStore
 	StatsStore
 	// Draw issues the next number of the line for the day. When IdemKey was
 	// seen before with the same hash it returns that ticket and true; with a

@@ -43,6 +43,7 @@ type Service struct {
 
 	est   estimateCache
 	clock clockCheck
+	modes modesCache
 }
 
 // Defaults of the desk rules.
@@ -100,7 +101,27 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 	if err != nil {
 		return Ticket{}, false, err
 	}
+	if len(idemKey) > 200 {
+		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
+	}
 	now := s.now()
+	if err := s.checkClock(ctx, now); err != nil {
+		return Ticket{}, false, err
+	}
+	mode, err := s.modeOf(ctx, l.ID, now)
+	if err != nil {
+		return Ticket{}, false, err
+	}
+	if mode == ModeClosed {
+		if idemKey != "" && s.knownKey(ctx, l, lang, idemKey, bodyHash, now) {
+			return s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
+				IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
+		}
+		return Ticket{}, false, Errorf(Closed, "%s is closed for today", l.Name)
+	}
+	if mode == ModeOpen {
+		return s.issue(ctx, l, lang, idemKey, bodyHash, now)
+	}
 	if open, next := s.Opening(l, now); !open && idemKey == "" {
 		return Ticket{}, false, closedError(l, next, s.Location)
 	} else if !open {
@@ -116,12 +137,6 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 		}
 		return Ticket{}, false, closedError(l, next, s.Location)
 	}
-	if len(idemKey) > 200 {
-		return Ticket{}, false, Errorf(Invalid, "Idempotency-Key is longer than 200 characters")
-	}
-	if err := s.checkClock(ctx, now); err != nil {
-		return Ticket{}, false, err
-	}
 	if len(l.Hours) > 0 && s.CutOffGrace >= 0 {
 		e := s.EstimateWait(s.figures(ctx, now), l.ID, s.waitingIn(ctx, l.ID, now))
 		// A retry of a draw that already has its ticket still gets it.
@@ -132,6 +147,11 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 			return Ticket{}, false, Errorf(Closed, "%s issues no more numbers today: the wait would run past closing time", l.Name)
 		}
 	}
+	return s.issue(ctx, l, lang, idemKey, bodyHash, now)
+}
+
+// issue has the store draw the ticket and adds the estimate.
+func (s *Service) issue(ctx context.Context, l Line, lang, idemKey, bodyHash string, now time.Time) (Ticket, bool, error) {
 	t, replay, err := s.Store.Draw(ctx, DrawRequest{
 		Line: l, Lang: lang, Now: now, Day: s.Day(now),
 		ID: NewID(10), Token: NewID(20),
@@ -356,6 +376,9 @@ type LineState struct {
 	// CutOff is true when the line is open but issues no more numbers
 	// today: the wait would run past closing time.
 	CutOff bool `json:"cut_off,omitempty"`
+	// Mode is an admin's hand-set mode for today: "open", "closed" or ""
+	// (by the hours).
+	Mode string `json:"mode,omitempty"`
 	// Estimate is the expected wait of a ticket drawn now.
 	Estimate Estimate `json:"estimate"`
 }
@@ -369,7 +392,16 @@ func (s *Service) LineStates(snap Snapshot) []LineState {
 		out[i] = LineState{Line: l, RecentCalls: []Call{}}
 		idx[l.ID] = i
 		open, next := s.Opening(l, now)
+		mode := modeIn(snap.LineModes, l.ID)
+		switch mode {
+		case ModeOpen:
+			open, next = true, time.Time{}
+		case ModeClosed:
+			open = false
+			_, next = s.Opening(l, endOfDay(now, s.Location))
+		}
 		out[i].Open = open
+		out[i].Mode = mode
 		waiting := 0
 		for _, t := range snap.Tickets {
 			if t.Line == l.ID && t.Status == StatusWaiting {
@@ -377,7 +409,7 @@ func (s *Service) LineStates(snap Snapshot) []LineState {
 			}
 		}
 		out[i].Estimate = s.EstimateWait(snap, l.ID, waiting)
-		if open && s.CutOffGrace >= 0 && s.CutOff(l, now, out[i].Estimate) {
+		if open && mode == ModeAuto && s.CutOffGrace >= 0 && s.CutOff(l, now, out[i].Estimate) {
 			out[i].Open, out[i].CutOff = false, true
 			if closing, ok := s.closingAt(l, now); ok {
 				if _, next := s.Opening(l, closing); !next.IsZero() {
@@ -409,4 +441,19 @@ func (s *Service) LineStates(snap Snapshot) []LineState {
 		}
 	}
 	return out
+}
+
+func modeIn(ms []LineMode, line string) string {
+	for _, m := range ms {
+		if m.Line == line {
+			return m.Mode
+		}
+	}
+	return ModeAuto
+}
+
+// endOfDay is the last moment of t's date in loc.
+func endOfDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, loc).Add(-time.Second)
 }

@@ -181,6 +181,9 @@ func (s *recordingStore) Draw(_ context.Context, r DrawRequest) (Ticket, bool, e
 	return Ticket{ID: r.ID}, false, nil
 }
 
+// LineModes: no line is set by hand.
+func (s *recordingStore) LineModes(context.Context, string) ([]LineMode, error) { return nil, nil }
+
 func (s *recordingStore) Next(_ context.Context, r NextRequest) (Ticket, error) {
 	s.next = &r
 	return Ticket{}, nil

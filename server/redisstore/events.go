@@ -39,6 +39,14 @@ func decodeEvent(m redis.XMessage) (queue.Event, error) {
 		return queue.Event{}, fmt.Errorf("event %d: at=%q: %w", seq, f["at"], err)
 	}
 	typ := queue.EventType(f["type"])
+	if typ == queue.EventLineUpdated {
+		// Written by the desk script too: the JSON is in the desk field.
+		var m queue.LineMode
+		if err := json.Unmarshal([]byte(f["desk"]), &m); err != nil {
+			return queue.Event{}, fmt.Errorf("event %d: line mode: %w", seq, err)
+		}
+		return queue.Event{Seq: seq, Type: typ, At: time.UnixMilli(at).UTC(), LineMode: &m}, nil
+	}
 	if typ == queue.EventDeskUpdated {
 		// A desk event carries the desk's state as JSON, and no ticket.
 		var d queue.DeskState

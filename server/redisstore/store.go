@@ -734,6 +734,11 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 		}
 	}
 	sort.Slice(snap.Desks, func(i, j int) bool { return snap.Desks[i].Label < snap.Desks[j].Label })
+	// Hand-set line modes change rarely and carry their own event; read
+	// beside the script.
+	if snap.LineModes, err = s.LineModes(ctx, day); err != nil {
+		return snap, err
+	}
 	type call struct {
 		queue.Call
 		place int64

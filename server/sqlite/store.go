@@ -599,6 +599,22 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 	}
 	srows.Close()
 	slices.Reverse(snap.Served)
+	mrows, err := tx.QueryContext(ctx, `SELECT state FROM line_modes WHERE day = ? ORDER BY line`, day)
+	if err != nil {
+		return snap, unavailable(err)
+	}
+	for mrows.Next() {
+		var b []byte
+		var m queue.LineMode
+		if err := mrows.Scan(&b); err != nil {
+			mrows.Close()
+			return snap, unavailable(err)
+		}
+		if json.Unmarshal(b, &m) == nil && m.Mode != queue.ModeAuto {
+			snap.LineModes = append(snap.LineModes, m)
+		}
+	}
+	mrows.Close()
 	drows, err := tx.QueryContext(ctx, `SELECT state FROM desks WHERE day = ? ORDER BY label`, day)
 	if err != nil {
 		return snap, unavailable(err)
@@ -675,10 +691,14 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 		// The payload column holds the event's subject: a desk for
 		// desk.updated, a ticket for every other type.
 		var err error
-		if ev.Type == queue.EventDeskUpdated {
+		switch ev.Type {
+		case queue.EventDeskUpdated:
 			ev.Desk = &queue.DeskState{}
 			err = json.Unmarshal(b, ev.Desk)
-		} else {
+		case queue.EventLineUpdated:
+			ev.LineMode = &queue.LineMode{}
+			err = json.Unmarshal(b, ev.LineMode)
+		default:
 			err = json.Unmarshal(b, &ev.Ticket)
 		}
 		if err != nil {

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) queue.Store) {
 	t.Run("Print", func(t *testing.T) { testPrint(t, open) })
 	t.Run("Desks", func(t *testing.T) { testDesks(t, open) })
 	t.Run("DeskRules", func(t *testing.T) { testDeskRules(t, open) })
+	t.Run("LineModes", func(t *testing.T) { testLineModes(t, open) })
 	t.Run("TicketByToken", func(t *testing.T) {
 		f := setup(t, open)
 		f.draw(t, "mbe")
@@ -290,6 +291,12 @@ var eventStatus = map[queue.EventType]queue.Status{
 // checkEvent checks what holds for every event.
 func checkEvent(t *testing.T, e queue.Event) {
 	t.Helper()
+	if e.Type == queue.EventLineUpdated {
+		if e.LineMode == nil || e.LineMode.Line == "" || e.Ticket.ID != "" {
+			t.Errorf("event %d (%s): line mode=%+v", e.Seq, e.Type, e.LineMode)
+		}
+		return
+	}
 	if e.Type == queue.EventDeskUpdated {
 		if e.Desk == nil || e.Desk.Label == "" || e.Ticket.ID != "" {
 			t.Errorf("event %d (%s): desk=%+v ticket id=%q", e.Seq, e.Type, e.Desk, e.Ticket.ID)
@@ -1809,4 +1816,59 @@ func testDeskRules(t *testing.T, open func(t *testing.T) queue.Store) {
 			t.Fatalf("recall after the interval: %+v", got)
 		}
 	})
+}
+
+func testLineModes(t *testing.T, open func(t *testing.T) queue.Store) {
+	f := setup(t, open)
+	lines := queue.DefaultLines()
+	lines[0].Hours = []string{"wed 09:00-12:00"} // day1 is a Wednesday, 09:00
+	f.svc.Lines = lines
+	f.draw(t, "mbe")
+	seq := f.lastSeq(t)
+	m, err := f.svc.SetLineMode(t.Context(), "mbe", queue.ModeClosed, "chefin")
+	if err != nil || m.Mode != queue.ModeClosed || m.Day != f.day() {
+		t.Fatalf("close: %+v %v", m, err)
+	}
+	evs := f.events(t, seq)
+	if len(evs) != 1 || evs[0].Type != queue.EventLineUpdated || evs[0].LineMode == nil || evs[0].LineMode.Mode != queue.ModeClosed {
+		t.Fatalf("events=%+v", evs)
+	}
+	checkEvent(t, evs[0])
+	_, _, err = f.svc.Draw(t.Context(), "mbe", "de", "", "")
+	wantCode(t, err, queue.Closed)
+	if _, _, err := f.svc.Draw(t.Context(), "jmd", "de", "", ""); err != nil {
+		t.Fatalf("the other line: %v", err)
+	}
+	snap := f.snapshot(t, f.day())
+	st := f.svc.LineStates(snap)
+	if st[0].Open || st[0].Mode != queue.ModeClosed || !st[1].Open {
+		t.Fatalf("line states=%+v", st)
+	}
+	// Opened by hand after hours: it issues again.
+	f.at(2026, 3, 11, 13, 0, 0, 0)
+	if _, _, err := f.svc.Draw(t.Context(), "mbe", "de", "", ""); queue.ErrorCode(err) != queue.Closed {
+		t.Fatalf("after hours while closed: %v", err)
+	}
+	if _, err := f.svc.SetLineMode(t.Context(), "mbe", queue.ModeOpen, "chefin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Draw(t.Context(), "mbe", "de", "", ""); err != nil {
+		t.Fatalf("opened by hand after hours: %v", err)
+	}
+	// Back to the hours: closed again (13:00 is after 12:00).
+	if _, err := f.svc.SetLineMode(t.Context(), "mbe", queue.ModeAuto, "chefin"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.svc.Draw(t.Context(), "mbe", "de", "", "")
+	wantCode(t, err, queue.Closed)
+	if ms, err := f.store.LineModes(t.Context(), f.day()); err != nil || len(ms) != 0 {
+		t.Fatalf("modes after auto: %+v %v", ms, err)
+	}
+	// A new day starts by the hours.
+	f.at(2026, 3, 18, 10, 0, 0, 0)
+	if _, _, err := f.svc.Draw(t.Context(), "mbe", "de", "", ""); err != nil {
+		t.Fatalf("next Wednesday: %v", err)
+	}
+	_, err = f.svc.SetLineMode(t.Context(), "mbe", "maybe", "chefin")
+	wantCode(t, err, queue.Invalid)
 }
