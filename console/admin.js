@@ -1,10 +1,11 @@
-// The admin part of the console: paired devices (kiosks, displays) with
-// their state and last contact, pairing codes, revoking; accounts.
+// The admin part of the console: the lines today, closed or opened by hand;
+// paired devices (kiosks, displays) with their state and last contact,
+// pairing codes, revoking; accounts.
 // Only admins see it; the server refuses everyone else anyway (403).
 
 import { api, ApiError } from "/common/api.js";
 import { t, lang } from "./i18n.js";
-import { ACCOUNT_NAME, DESK_MAX, PASSWORD_MIN, ago, deviceState } from "./format.js";
+import { ACCOUNT_NAME, DESK_MAX, PASSWORD_MIN, ago, deviceState, lineModeState } from "./format.js";
 
 /** Whether a device is connected changes by itself: look again this often while the list is shown. */
 const DEVICES_EVERY_MS = 5000;
@@ -21,6 +22,10 @@ export function initAdmin({ confirm, me }) {
   let devices = null;
   /** @type {any[]|null} */
   let users = null;
+  /** @type {any[]|null} GET /api/v1/lines */
+  let lines = null;
+  /** A mode change in flight, by line id. */
+  const setting = new Set();
   let timer = 0;
   let shown = false;
   let wired = false;
@@ -49,6 +54,89 @@ export function initAdmin({ confirm, me }) {
       renderDevices();
     } catch (e) {
       message("device-msg", errorText(e), true);
+    }
+  }
+
+  async function loadLines() {
+    try {
+      lines = await api("/api/v1/lines");
+      renderLines();
+    } catch (e) {
+      message("line-msg", errorText(e), true);
+    }
+  }
+
+  const fmtOpens = () =>
+    new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "de-DE", {
+      weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
+    });
+
+  function renderLines() {
+    const body = $("line-rows");
+    const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.dataset.testid : "";
+    body.replaceChildren();
+    if (!lines) return;
+    for (const l of lines) {
+      const ls = lineModeState(l);
+      const tr = document.createElement("tr");
+      tr.dataset.testid = `line-mode-${l.id}`;
+      tr.dataset.line = l.id;
+      tr.dataset.mode = ls.mode;
+      tr.dataset.open = String(ls.open);
+      const name = document.createElement("span");
+      const strong = document.createElement("strong");
+      strong.textContent = l.id.toUpperCase();
+      name.append(strong);
+      if (l.name) {
+        const small = document.createElement("span");
+        small.className = "small block";
+        small.textContent = l.name;
+        name.append(small);
+      }
+      cell(tr, name);
+      const stateBox = document.createElement("span");
+      const pill = document.createElement("span");
+      pill.className = `pill ${ls.open ? "pill-open" : "pill-closed"}`;
+      pill.dataset.testid = `line-state-${l.id}`;
+      pill.textContent = t(`admin.line.${ls.state}`);
+      stateBox.append(pill);
+      if (!ls.open && l.next_open) {
+        const small = document.createElement("span");
+        small.className = "small block";
+        small.dataset.testid = `line-next-${l.id}`;
+        small.textContent = t("admin.line.nextOpen", { time: fmtOpens().format(new Date(l.next_open)) });
+        stateBox.append(small);
+      }
+      cell(tr, stateBox);
+      const actions = document.createElement("div");
+      actions.className = "row-actions";
+      for (const [mode, key] of [["closed", "close"], ["open", "open"], ["auto", "auto"]]) {
+        const b = button(t(`admin.line.${key}`), `line-${mode}-${l.id}`, () => setMode(l, mode), mode === "closed" ? "btn-danger-quiet" : "");
+        b.disabled = ls.mode === mode || setting.has(l.id);
+        actions.append(b);
+      }
+      cell(tr, actions);
+      body.append(tr);
+    }
+    if (focused) {
+      const el = body.querySelector(`[data-testid="${CSS.escape(focused)}"]`);
+      if (el && !el.disabled) el.focus();
+    }
+  }
+
+  async function setMode(l, mode) {
+    setting.add(l.id);
+    renderLines();
+    try {
+      await api(`/api/v1/lines/${encodeURIComponent(l.id)}/mode`, { method: "PUT", body: { mode } });
+      setting.delete(l.id);
+      await loadLines();
+      const now = (lines || []).find((x) => x.id === l.id);
+      if (now) message("line-msg", t("admin.line.saved", { line: l.id.toUpperCase(), state: t(`admin.line.${lineModeState(now).state}`) }));
+    } catch (err) {
+      setting.delete(l.id);
+      message("line-msg", errorText(err), true);
+      loadLines();
     }
   }
 
@@ -289,6 +377,7 @@ export function initAdmin({ confirm, me }) {
       wire();
       if (shown) return;
       shown = true;
+      loadLines();
       loadDevices();
       loadUsers();
       timer = setInterval(loadDevices, DEVICES_EVERY_MS);
@@ -297,7 +386,12 @@ export function initAdmin({ confirm, me }) {
       shown = false;
       clearInterval(timer);
     },
+    /** A line.updated event (or a fresh snapshot): the lines' states may have changed. */
+    linesChanged() {
+      if (shown) loadLines();
+    },
     render() {
+      renderLines();
       renderDevices();
       renderUsers();
     },

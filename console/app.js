@@ -1224,6 +1224,8 @@ function onMessage(model, msg, prev) {
     }
   }
 
+  if (msg.type === "line.updated" || (msg.type === "snapshot" && prev.synced)) admin.linesChanged();
+
   const e = servedEntry(msg, prev, state.desk);
   if (e) {
     if (state.served.day && e.day && e.day !== state.served.day) state.served.since = Date.now();

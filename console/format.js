@@ -269,3 +269,20 @@ export function graceText(ms) {
   if (ms < 60 * 1000) return t("noShows.leftLess");
   return t("noShows.left", { m: Math.floor(ms / (60 * 1000)) });
 }
+
+/**
+ * What a line of GET /api/v1/lines is today, for the admin's list:
+ * "closedByHand", "openedByHand", "cutOff", "closedByHours" or "byHours",
+ * and its mode as PUT /api/v1/lines/{line}/mode takes it.
+ * @param {{open?: boolean, cut_off?: boolean, mode?: string}} l
+ * @returns {{state: string, mode: "open"|"closed"|"auto", open: boolean}}
+ */
+export function lineModeState(l) {
+  const mode = l.mode === "open" || l.mode === "closed" ? l.mode : "auto";
+  let state = "byHours";
+  if (mode === "closed") state = "closedByHand";
+  else if (mode === "open") state = "openedByHand";
+  else if (l.cut_off) state = "cutOff";
+  else if (l.open === false) state = "closedByHours";
+  return { state, mode, open: l.open !== false };
+}

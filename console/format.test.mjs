@@ -12,6 +12,7 @@ import {
   duration,
   graceLeft,
   graceText,
+  lineModeState,
   longestWait,
   noShowEntry,
   printerStates,
@@ -143,4 +144,18 @@ test("no-shows: newest first, one per ticket, reactivatable within the grace tim
   assert.equal(graceText(Infinity), "");
   setLang("en");
   assert.equal(graceText(27 * 60 * 1000), "27 min left");
+});
+
+test("a line's state today for the admin's list", () => {
+  const st = (l) => lineModeState(l).state;
+  assert.equal(st({ open: true }), "byHours");
+  assert.equal(st({ open: false, next_open: "2026-11-26T08:00:00Z" }), "closedByHours");
+  assert.equal(st({ open: false, cut_off: true }), "cutOff");
+  assert.equal(st({ open: false, mode: "closed" }), "closedByHand");
+  assert.equal(st({ open: true, mode: "open" }), "openedByHand");
+  assert.deepEqual(lineModeState({ open: false, cut_off: true }), { state: "cutOff", mode: "auto", open: false });
+  assert.equal(lineModeState({ open: true, mode: "" }).mode, "auto");
+  for (const s of ["byHours", "closedByHours", "cutOff", "closedByHand", "openedByHand"]) {
+    assert.ok(`admin.line.${s}` in WORDS.de, `no words for ${s}`);
+  }
 });

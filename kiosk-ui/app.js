@@ -814,8 +814,10 @@ function main() {
   for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => idle.poke(), { passive: true });
   speaker.onVoices(updateReadAloud);
 
-  live.subscribe((model, msg) => {
+  live.subscribe((model, msg, prev) => {
     if (msg && (msg.type === "ticket.printed" || msg.type === "ticket.print_failed") && msg.ticket) onPrintEvent(msg.ticket);
+    // A line opened or closed by hand (or a fresh snapshot after a gap): ask again which lines are open.
+    if ((msg && msg.type === "line.updated") || (prev && prev.synced && model.lineModes !== prev.lineModes)) refreshLines();
     if (state.screen === "line" && !state.issuing) refreshCounts();
     if (state.screen === "ticket") renderAhead();
   });

@@ -37,18 +37,21 @@ const OPEN_STATUSES = new Set(["waiting", "called"]);
  * @typedef {{label: string, lines: string[], open: boolean, paused: boolean, user?: string,
  *   since?: string, day?: string}} Desk
  *   A desk as PUT /api/v1/desks/{desk} set it: who serves which lines there.
+ * @typedef {"open"|"closed"|"auto"} LineModeName
+ *   A line opened or closed by hand for today, or "auto": by its hours (PUT /api/v1/lines/{line}/mode).
  * @typedef {{seq: number, synced: boolean,
  *   lines: Array<{id: string, name: string, prefix: string, ages?: string}>,
  *   tickets: Record<string, Ticket>, recent: Record<string, Call[]>,
  *   waiting: Record<string, number>, called: Record<string, number>,
- *   desks: Record<string, Desk>}} Model
+ *   desks: Record<string, Desk>, lineModes: Record<string, LineModeName>}} Model
  *   desks: today's open desks by label (snapshot, then desk.updated).
+ *   lineModes: each line's hand-set mode today (snapshot, then line.updated).
  *   Tickets carry print ("printed"|"failed") and print_error once known.
  */
 
 /** @returns {Model} the model before the first snapshot. */
 export function emptyModel() {
-  return { seq: 0, synced: false, lines: [], tickets: {}, recent: {}, waiting: {}, called: {}, desks: {} };
+  return { seq: 0, synced: false, lines: [], tickets: {}, recent: {}, waiting: {}, called: {}, desks: {}, lineModes: {} };
 }
 
 /**
@@ -67,6 +70,7 @@ export function reduce(model, msg) {
 
   const next = { ...model, seq: msg.seq };
   if (msg.type === "desk.updated") return withDesk(next, msg.desk);
+  if (msg.type === "line.updated") return withLineMode(next, msg.line_mode);
   const t = msg.ticket;
   if (!t || typeof t.id !== "string") return next;
 
@@ -134,7 +138,22 @@ function fromSnapshot(msg) {
   for (const d of msg.desks || []) {
     if (d && typeof d.label === "string" && d.open) desks[d.label] = d;
   }
-  return withCounts({ seq: msg.seq || 0, synced: true, lines, tickets, recent, waiting: {}, called: {}, desks });
+  const lineModes = {};
+  for (const l of msg.lines || []) {
+    if (l && typeof l.id === "string") lineModes[l.id] = modeName(l.mode);
+  }
+  return withCounts({ seq: msg.seq || 0, synced: true, lines, tickets, recent, waiting: {}, called: {}, desks, lineModes });
+}
+
+/** The server's mode ("" or absent: by the hours) as a LineModeName. */
+function modeName(mode) {
+  return mode === "open" || mode === "closed" ? mode : "auto";
+}
+
+/** The model with line m.line opened or closed by hand, or back to its hours. */
+function withLineMode(model, m) {
+  if (!m || typeof m.line !== "string") return model;
+  return { ...model, lineModes: { ...(model.lineModes || {}), [m.line]: modeName(m.mode) } };
 }
 
 /** The model with desk d opened, changed or (open: false) closed. */

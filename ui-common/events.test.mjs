@@ -296,3 +296,26 @@ test("reconnect drops a socket that looks open and resumes with since", () => {
   h.stream.reconnect();
   assert.equal(h.sockets.length, 3, "a stopped stream stays stopped");
 });
+
+test("line.updated stores the line's hand-set mode", () => {
+  let m = reduce(emptyModel(), { type: "snapshot", seq: 10, lines: [{ ...lines[0], mode: "closed" }, lines[1]], tickets: [] });
+  assert.deepEqual(m.lineModes, { mbe: "closed", jmd: "auto" }, "the snapshot's modes; none is by the hours");
+  const before = m;
+  m = reduce(m, { seq: 11, type: "line.updated", at: "2026-11-25T09:00:00Z",
+    line_mode: { line: "jmd", mode: "closed", user: "leitung", since: "2026-11-25T09:00:00Z", day: "2026-11-25" } });
+  assert.deepEqual(m.lineModes, { mbe: "closed", jmd: "closed" });
+  assert.equal(before.lineModes.jmd, "auto", "the old model is untouched");
+  assert.notEqual(m.lineModes, before.lineModes, "a new object, so screens can tell it changed");
+  m = reduce(m, { seq: 12, type: "line.updated", line_mode: { line: "mbe", mode: "", day: "2026-11-25" } });
+  assert.equal(m.lineModes.mbe, "auto", "an empty mode is back to the hours");
+  m = reduce(m, { seq: 13, type: "line.updated", line_mode: { line: "mbe", mode: "open" } });
+  assert.equal(m.lineModes.mbe, "open");
+  assert.equal(m.seq, 13);
+  assert.deepEqual(m.waiting, { mbe: 0, jmd: 0 }, "no ticket, no change to the counts");
+  const same = reduce(m, { seq: 13, type: "line.updated", line_mode: { line: "mbe", mode: "closed" } });
+  assert.equal(same, m, "a duplicate changes nothing");
+  const bad = reduce(m, { seq: 14, type: "line.updated" });
+  assert.equal(bad.lineModes, m.lineModes, "without line_mode only the seq moves");
+  assert.equal(bad.seq, 14);
+  assert.deepEqual(reduce(emptyModel(), { seq: 1, type: "line.updated", line_mode: { line: "jmd", mode: "closed" } }).lineModes, { jmd: "closed" });
+});
