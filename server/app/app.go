@@ -163,10 +163,14 @@ func (a *App) slipFor(t queue.Ticket) printer.Slip {
 	if t.Ahead != nil {
 		ahead = *t.Ahead
 	}
+	estimate := ""
+	if t.Estimate != nil {
+		estimate = fmt.Sprintf("%d–%d min", t.Estimate.Min, t.Estimate.Max)
+	}
 	return printer.Slip{
 		Office: a.Config.Office, LineID: l.ID, LineName: l.Name, LineShort: short,
 		Number: t.Number, IssuedAt: t.IssuedAt, Location: a.Service.Location,
-		Ahead: ahead, Lang: t.Lang, StatusURL: a.BaseURL() + "/t/" + t.Token,
+		Ahead: ahead, Estimate: estimate, Lang: t.Lang, StatusURL: a.BaseURL() + "/t/" + t.Token,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"wartemarke/internal/browser"
+	"wartemarke/internal/testenv"
 	"wartemarke/server/api"
 	"wartemarke/server/app"
 	"wartemarke/server/auth"
@@ -149,6 +151,16 @@ func TestWalkingSkeleton(t *testing.T) {
 		if len(m) == 1 {
 			if b, _ := os.ReadFile(m[0]); !strings.HasPrefix(string(b), "%PDF") {
 				t.Fatalf("slip %s is not a PDF", m[0])
+			}
+			// The slip says the number, the wait and the status link.
+			out, err := exec.Command(testenv.LookPath(t, "pdftotext", "poppler-utils"), m[0], "-").Output()
+			if err != nil {
+				t.Fatalf("pdftotext: %v", err)
+			}
+			for _, want := range []string{"M-001", "Geschätzte Wartezeit", "Vor Ihnen"} {
+				if !strings.Contains(string(out), want) {
+					t.Fatalf("slip text lacks %q:\n%s", want, out)
+				}
 			}
 			break
 		}
