@@ -32,6 +32,8 @@ const WARNING_SECONDS = 30;
 const RETRY_DELAYS_MS = [800, 2000];
 /** How often the opening state of the lines is asked again. */
 const LINES_REFRESH_MS = 30000;
+/** A line's expected wait older than this (the server did not answer since) is not shown. */
+const ESTIMATE_FRESH_MS = 3 * LINES_REFRESH_MS;
 /** Added to the server's print deadline before the kiosk stops waiting for the outcome. */
 const PRINT_GRACE_MS = 4000;
 /** Pause between attempts to read the config while the server is unreachable. */
@@ -67,6 +69,8 @@ const state = {
   },
   /** Lines with their opening state, from GET /api/v1/lines. */
   lines: [],
+  /** When GET /api/v1/lines last answered (Date.now()), for the age of its estimates. */
+  linesAt: 0,
   /** A ticket request in flight: {line, key}. */
   issuing: null,
   /** The last failed request, kept so "try again" reuses its key: {line, key, kind}. */
@@ -320,6 +324,10 @@ function renderLines() {
       status.hidden = n === null;
       if (n !== null) status.textContent = t("waitingNow", { n });
     }
+    const est = node.querySelector(".line-estimate");
+    est.dataset.testid = `line-estimate-${l.id}`;
+    if (closed) est.remove();
+    else showEstimate(est, l.id);
     if (!closed) {
       if (state.issuing) node.setAttribute("aria-disabled", "true");
       node.addEventListener("click", () => requestTicket(l.id));
@@ -370,13 +378,44 @@ function waitingCount(id) {
   return typeof n === "number" ? n : null;
 }
 
-/** Updates the waiting counts on the line buttons without rebuilding them. */
+/**
+ * The expected wait of a ticket drawn now in a line, {min, max} minutes, as
+ * GET /api/v1/lines last said; null for a closed line, when the server gave
+ * none, or when its answer is too old to be trusted.
+ */
+function lineEstimate(id) {
+  const ls = lineState(id);
+  if (ls.open === false || Date.now() - state.linesAt > ESTIMATE_FRESH_MS) return null;
+  return waitRange(ls);
+}
+
+/** "Geschätzte Wartezeit: 20 bis 35 Minuten" under an open line, or nothing. */
+function showEstimate(el, id) {
+  const range = lineEstimate(id);
+  el.hidden = !range;
+  if (!range) {
+    el.replaceChildren();
+    return;
+  }
+  const label = `${state.t("estimate")}: `;
+  const words = state.t("estimateRange", range);
+  if (el.textContent === label + words) return; // refreshed every 2 s: touch the page only on a change
+  const value = document.createElement("span");
+  value.className = "line-estimate-range";
+  value.textContent = words;
+  el.replaceChildren(label, value);
+}
+
+/** Updates the waiting counts and expected waits on the line buttons without rebuilding them. */
 function refreshCounts() {
   for (const el of document.querySelectorAll("#line-choices .line-waiting")) {
     const id = el.closest("[data-line]").dataset.line;
     const n = waitingCount(id);
     el.hidden = n === null;
     if (n !== null) el.textContent = state.t("waitingNow", { n });
+  }
+  for (const el of document.querySelectorAll("#line-choices .line-estimate")) {
+    showEstimate(/** @type {HTMLElement} */ (el), el.closest("[data-line]").dataset.line);
   }
 }
 
@@ -585,6 +624,7 @@ async function refreshLines() {
   let wait = LINES_REFRESH_MS;
   if (Array.isArray(lines)) {
     state.lines = lines;
+    state.linesAt = Date.now();
     // Ask again just after the next line opens.
     for (const l of lines) {
       if (l.open === false && l.next_open) {
@@ -699,8 +739,10 @@ function speechNow() {
     case "line":
       return [t("howOld"), ...kioskLines().flatMap((l) => {
         const ls = lineState(l.id);
+        const range = lineEstimate(l.id);
         return [translated(`ages.${l.id}`, l.ages), translated(`service.${l.id}`, l.name), translated(`helps.${l.id}`, ""),
-          ls.open === false ? `${t("lineClosed")}. ${opensText(state.lang, ls.next_open)}` : ""];
+          ls.open === false ? `${t("lineClosed")}. ${opensText(state.lang, ls.next_open)}` : "",
+          range ? `${t("estimate")}: ${t("estimateRange", range)}` : ""];
       }), t("free")];
     case "ticket": {
       const ahead = aheadNow();

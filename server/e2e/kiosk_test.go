@@ -164,6 +164,40 @@ func waiting(tb testing.TB, a *Running) map[string]int {
 	return out
 }
 
+// lineEstimates is the expected wait of a ticket drawn now in each line,
+// as GET /api/v1/lines says.
+func lineEstimates(tb testing.TB, a *Running) map[string][2]int {
+	tb.Helper()
+	var lines []struct {
+		ID       string `json:"id"`
+		Estimate struct {
+			Min int `json:"min"`
+			Max int `json:"max"`
+		} `json:"estimate"`
+	}
+	getJSON(tb, a.URL()+"/api/v1/lines", &lines)
+	out := map[string][2]int{}
+	for _, l := range lines {
+		out[l.ID] = [2]int{l.Estimate.Min, l.Estimate.Max}
+	}
+	return out
+}
+
+// waitLineEstimate waits until the line button of line says want (the
+// expected wait) and fails with what it says instead.
+func waitLineEstimate(tb testing.TB, tab *browser.Tab, line, want string) {
+	tb.Helper()
+	id := browser.TestID("line-estimate-" + line)
+	cond := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.checkVisibility() && e.innerText.includes(%q) })()`, id, want)
+	deadline := time.Now().Add(10 * time.Second)
+	for !browser.Eval[bool](tab, cond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("line %s says %q of the wait, want %q", line, text(tb, tab, "line-estimate-"+line), want)
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
+}
+
 // fakeVoices gives the page one speech voice for lang and records what it
 // is asked to say in window.__spoken (headless chromium has no voices).
 func fakeVoices(tb testing.TB, tab *browser.Tab, lang string) {
@@ -179,8 +213,9 @@ func fakeVoices(tb testing.TB, tab *browser.Tab, lang string) {
 
 // TestKioskArabicThreeTaps: a visitor who reads Arabic taps العربية, then
 // the MBE choice, and holds a ticket (the third tap, Done, starts over). The
-// page is right to left in Arabic, the number is the API's, Read aloud
-// speaks it in Arabic.
+// page is right to left in Arabic, each line says the API's expected wait
+// before the draw, the number is the API's, Read aloud speaks it in Arabic.
+// The next visitor sees the expected wait grown by that ticket.
 func TestKioskArabicThreeTaps(t *testing.T) {
 	a := MustStart(t)
 	b := browser.New(t)
@@ -191,6 +226,15 @@ func TestKioskArabicThreeTaps(t *testing.T) {
 	waitScreen(t, tab, "line")
 	if lang, dir := pageLangDir(t, tab); lang != "ar" || dir != "rtl" {
 		t.Fatalf("after choosing Arabic the page has lang=%q dir=%q, want ar rtl", lang, dir)
+	}
+	// Before the draw: the expected wait of each line, as the API has it, in Arabic.
+	before := lineEstimates(t, a)
+	for _, line := range []string{"jmd", "mbe"} {
+		e := before[line]
+		if e[1] <= e[0] {
+			t.Fatalf("the API gives %s the estimate %v", line, e)
+		}
+		waitLineEstimate(t, tab, line, fmt.Sprintf("مدة الانتظار المتوقعة: من %d إلى %d دقيقة", e[0], e[1]))
 	}
 	tab.Click("line-mbe") // tap 2
 	waitScreen(t, tab, "ticket")
@@ -238,6 +282,19 @@ func TestKioskArabicThreeTaps(t *testing.T) {
 	waitScreen(t, tab, "lang")
 	if lang, dir := pageLangDir(t, tab); lang != "de" || dir != "ltr" {
 		t.Fatalf("start screen has lang=%q dir=%q, want de ltr", lang, dir)
+	}
+
+	// The next visitor, in German: the lines are asked again, and MBE's
+	// expected wait now counts the ticket drawn above.
+	tab.Click("lang-de")
+	waitScreen(t, tab, "line")
+	after := lineEstimates(t, a)
+	if after["mbe"][1] <= before["mbe"][1] {
+		t.Fatalf("MBE estimate %v with one ticket waiting, %v with none: want it longer", after["mbe"], before["mbe"])
+	}
+	for _, line := range []string{"jmd", "mbe"} {
+		e := after[line]
+		waitLineEstimate(t, tab, line, fmt.Sprintf("Geschätzte Wartezeit: %d bis %d Minuten", e[0], e[1]))
 	}
 }
 
