@@ -168,10 +168,11 @@ func (s *Service) issue(ctx context.Context, l Line, lang, idemKey, bodyHash str
 const estimateTTL = 10 * time.Second
 
 type estimateCache struct {
-	mu   sync.Mutex
-	at   time.Time
-	day  string
-	snap Snapshot
+	mu         sync.Mutex
+	at         time.Time
+	day        string
+	snap       Snapshot
+	refreshing bool
 }
 
 // figures returns the day's desks, service times and open tickets for
@@ -180,15 +181,24 @@ type estimateCache struct {
 func (s *Service) figures(ctx context.Context, now time.Time) Snapshot {
 	day := s.Day(now)
 	s.est.mu.Lock()
-	defer s.est.mu.Unlock()
-	if now.Sub(s.est.at) > estimateTTL || s.est.day != day || now.Before(s.est.at) {
-		snap, err := s.Store.Snapshot(ctx, day)
-		if err != nil {
-			return s.est.snap
-		}
-		s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served, Tickets: snap.Tickets}
-		s.est.at, s.est.day = now, day
+	fresh := !(now.Sub(s.est.at) > estimateTTL || s.est.day != day || now.Before(s.est.at))
+	cached := s.est.snap
+	if fresh || s.est.refreshing {
+		// Other draws use the figures they have while one refreshes them.
+		s.est.mu.Unlock()
+		return cached
 	}
+	s.est.refreshing = true
+	s.est.mu.Unlock()
+	snap, err := s.Store.Snapshot(ctx, day)
+	s.est.mu.Lock()
+	defer s.est.mu.Unlock()
+	s.est.refreshing = false
+	if err != nil {
+		return cached
+	}
+	s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served, Tickets: snap.Tickets}
+	s.est.at, s.est.day = now, day
 	return s.est.snap
 }
 
