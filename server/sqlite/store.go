@@ -456,19 +456,24 @@ func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, erro
 		if err != nil {
 			return err
 		}
-		if err := update(ctx, tx, next); err != nil {
-			return err
-		}
-		if _, err := record(ctx, tx, typ, r.Now, next); err != nil {
-			return err
-		}
-		t, err = withAhead(ctx, tx, next)
+		t, err = save(ctx, tx, next, typ, r.Now)
 		return err
 	})
 	if err != nil {
 		return queue.Ticket{}, unavailable(err)
 	}
 	return t, nil
+}
+
+// save writes a changed ticket and its event and returns it with Ahead.
+func save(ctx context.Context, tx *batchTx, t queue.Ticket, typ queue.EventType, now time.Time) (queue.Ticket, error) {
+	if err := update(ctx, tx, t); err != nil {
+		return t, err
+	}
+	if _, err := record(ctx, tx, typ, now, t); err != nil {
+		return t, err
+	}
+	return withAhead(ctx, tx, t)
 }
 
 // SetPrint records the outcome of a ticket's slip.
@@ -483,13 +488,7 @@ func (s *Store) SetPrint(ctx context.Context, r queue.PrintRequest) (queue.Ticke
 		if err != nil {
 			return err
 		}
-		if err := update(ctx, tx, next); err != nil {
-			return err
-		}
-		if _, err := record(ctx, tx, typ, r.Now, next); err != nil {
-			return err
-		}
-		t, err = withAhead(ctx, tx, next)
+		t, err = save(ctx, tx, next, typ, r.Now)
 		return err
 	})
 	if err != nil {
