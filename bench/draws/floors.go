@@ -23,7 +23,8 @@ import (
 
 // sqliteFloor measures single-row write transactions a second, one at a
 // time, on a fresh file in dir, with the pragmas server/sqlite opens its
-// file with (WAL, synchronous=FULL, BEGIN IMMEDIATE): the most commits the
+// file with (WAL, synchronous=FULL, BEGIN IMMEDIATE; temp_store=MEMORY,
+// which a single-row insert does not use): the most commits the
 // disk and SQLite give one writer that commits each change on its own.
 func sqliteFloor(dir string, d time.Duration) (figure, error) {
 	f, err := os.CreateTemp(dir, "floor-*.db")
@@ -38,7 +39,7 @@ func sqliteFloor(dir string, d time.Duration) (figure, error) {
 		}
 	}()
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
