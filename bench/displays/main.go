@@ -258,6 +258,27 @@ func (t *target) memory() (memStats, error) {
 	return m, nil
 }
 
+// cpuTime is the CPU time a process has used so far, summed over its
+// threads from /proc/PID/task/*/schedstat (nanoseconds); 0 without a pid.
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum time.Duration
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(b)); len(fs) > 0 {
+			ns, _ := strconv.ParseInt(fs[0], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}
+
 // rss reads a process's resident set size from /proc.
 func rss(pid int) uint64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -413,6 +434,10 @@ type result struct {
 	// ReqP50, ReqP99: the triggering request's own round trip.
 	ReqP50 time.Duration `json:"request_p50_ns"`
 	ReqP99 time.Duration `json:"request_p99_ns"`
+	// CPUPerCall is the server's CPU time (all its threads) from sending
+	// the request until the last display had the event, per call: the
+	// work a call costs, which other load on the machine hardly changes.
+	CPUPerCall time.Duration `json:"cpu_per_call_ns"`
 	// Connect is how long connecting every display took.
 	Connect time.Duration `json:"connect_ns"`
 	// PerDisplay is heap + stacks per idle display in bytes; PerDisplayRSS
@@ -467,6 +492,7 @@ func run(t *target, n int, opt runOptions) (result, error) {
 		ord = 1 // the snapshot
 	}
 	var last, req []time.Duration
+	var cpu time.Duration
 	for i := range warmup + opt.calls {
 		if t.kind == "wartemarke" {
 			// Unmeasured: a ticket to call, and its event everywhere.
@@ -479,6 +505,10 @@ func run(t *target, n int, opt runOptions) (result, error) {
 				return r, fmt.Errorf("ticket.issued: %w", err)
 			}
 		}
+		if t.kind == "wartemarke" {
+			// The call starts from a quiet server, as the floor's does.
+			time.Sleep(opt.pause)
+		}
 		ord++
 		path, body, token, status, expect := "/broadcast", "", "", http.StatusAccepted, ""
 		if t.kind == "wartemarke" {
@@ -487,6 +517,7 @@ func run(t *target, n int, opt runOptions) (result, error) {
 			body, token, status, expect = `{"lines":["mbe"]}`, t.staff, http.StatusOK, `"ticket.called"`
 		}
 		d.await(ord, expect)
+		cpu0 := cpuTime(t.pid)
 		t0 := time.Now()
 		if err := t.post(path, body, token, status); err != nil {
 			return r, err
@@ -499,11 +530,15 @@ func run(t *target, n int, opt runOptions) (result, error) {
 		if i >= warmup {
 			last = append(last, at.Sub(t0))
 			req = append(req, tReq)
+			cpu += cpuTime(t.pid) - cpu0
 		}
 		time.Sleep(opt.pause)
 	}
 	r.LastP50, r.LastP99, r.LastMax = pct(last, 50), pct(last, 99), pct(last, 100)
 	r.ReqP50, r.ReqP99 = pct(req, 50), pct(req, 99)
+	if t.pid > 0 {
+		r.CPUPerCall = cpu / time.Duration(opt.calls)
+	}
 	r.Wrong = d.wrong.Load()
 	if lost := d.lost.Load(); lost > 0 {
 		return r, fmt.Errorf("%d displays lost their connection during the run", lost)
@@ -571,9 +606,10 @@ func runAll(ns []int, repeat int, opt runOptions) []result {
 			if err != nil {
 				log.Fatalf("%s, %d displays: %v", kind, n, err)
 			}
-			log.Printf("  last display p50 %v p99 %v; request p99 %v; %.0f B/display (heap %.0f, stack %.0f)",
+			log.Printf("  last display p50 %v p99 %v; request p99 %v; CPU %v per call; %.0f B/display (heap %.0f, stack %.0f)",
 				r.LastP50.Round(10*time.Microsecond), r.LastP99.Round(10*time.Microsecond),
-				r.ReqP99.Round(10*time.Microsecond), r.PerDisplay, r.PerDisplayHeap, r.PerDisplayStack)
+				r.ReqP99.Round(10*time.Microsecond), r.CPUPerCall.Round(10*time.Microsecond),
+				r.PerDisplay, r.PerDisplayHeap, r.PerDisplayStack)
 			results = append(results, r)
 		}
 	}
@@ -622,6 +658,7 @@ func medians(rs []result) []result {
 		m.ReqP50 = dur(func(r result) time.Duration { return r.ReqP50 })
 		m.ReqP99 = dur(func(r result) time.Duration { return r.ReqP99 })
 		m.Connect = dur(func(r result) time.Duration { return r.Connect })
+		m.CPUPerCall = dur(func(r result) time.Duration { return r.CPUPerCall })
 		m.PerDisplay = num(func(r result) float64 { return r.PerDisplay })
 		m.PerDisplayHeap = num(func(r result) float64 { return r.PerDisplayHeap })
 		m.PerDisplayStack = num(func(r result) float64 { return r.PerDisplayStack })
@@ -718,8 +755,8 @@ func (p *process) stop() {
 
 func printTable(w io.Writer, rs []result) {
 	fmt.Fprintf(w, "\n%s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintln(w, "| displays | target | last display p50 | last display p99 | p99 ÷ floor | request p50 | request p99 | heap+stack per idle display | ÷ floor | RSS per display | goroutines per display |")
-	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| displays | target | last display p50 | last display p99 | p99 ÷ floor | request p50 | request p99 | server CPU per call | ÷ floor | heap+stack per idle display | ÷ floor | RSS per display | goroutines per display |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	floor := map[int]result{}
 	for _, r := range rs {
 		if r.Target == "floor" {
@@ -734,10 +771,13 @@ func printTable(w io.Writer, rs []result) {
 		return fmt.Sprintf("%.1f KiB", b/1024)
 	}
 	for _, r := range rs {
-		ratio, memRatio := "", ""
+		ratio, memRatio, cpuRatio := "", "", ""
 		if f, ok := floor[r.Displays]; ok && r.Target != "floor" {
 			if f.LastP99 > 0 {
 				ratio = fmt.Sprintf("%.2f×", float64(r.LastP99)/float64(f.LastP99))
+			}
+			if f.CPUPerCall > 0 {
+				cpuRatio = fmt.Sprintf("%.2f×", float64(r.CPUPerCall)/float64(f.CPUPerCall))
 			}
 			if f.PerDisplay > 0 && r.Displays >= 1000 {
 				memRatio = fmt.Sprintf("%.2f×", r.PerDisplay/f.PerDisplay)
@@ -751,8 +791,12 @@ func printTable(w io.Writer, rs []result) {
 		if r.Displays < 1000 {
 			rssPer = "–"
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n",
+		cpu := "–"
+		if r.CPUPerCall > 0 {
+			cpu = ms(r.CPUPerCall)
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n",
 			r.Displays, r.Target, ms(r.LastP50), ms(r.LastP99), ratio, ms(r.ReqP50), ms(r.ReqP99),
-			per, memRatio, rssPer, r.GoroutinesPerDisplay)
+			cpu, cpuRatio, per, memRatio, rssPer, r.GoroutinesPerDisplay)
 	}
 }

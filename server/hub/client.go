@@ -91,16 +91,15 @@ func (h *Hub) flush(c *client, buf []*websocket.PreparedMessage) error {
 		if c.halted.Load() {
 			return nil
 		}
-		if c.pingDue.CompareAndSwap(true, false) {
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.StallWait)); err != nil {
-				return err
-			}
-		}
 		first, batch, ok := h.pending(c.sent.Load(), buf)
 		if !ok {
 			return &closeError{websocket.CloseTryAgainLater, "too far behind; resume with since"}
 		}
 		if len(batch) == 0 {
+			// Events first, then the ping that was asked for.
+			if c.pingDue.CompareAndSwap(true, false) {
+				return c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opt.StallWait))
+			}
 			return nil
 		}
 		for i, pm := range batch {

@@ -196,8 +196,9 @@ type Hub struct {
 	active int
 	closed bool
 
-	// work hands batches of clients with events to write to the pool.
-	work chan *batch
+	// work hands batches of clients with events to write to the pool,
+	// pings the batches of clients due a ping, which wait for events.
+	work, pings chan *batch
 	// wg counts the connection goroutines: readers, handlers while they
 	// write a start, closers.
 	wg sync.WaitGroup
@@ -252,6 +253,7 @@ func New(svc *queue.Service, o Options) *Hub {
 		ring:    newRing(o.SendQueue),
 		clients: make(map[*client]struct{}),
 		work:    make(chan *batch, o.Writers),
+		pings:   make(chan *batch, o.Writers),
 	}
 	h.up = websocket.Upgrader{
 		ReadBufferSize:  bufferSize,
@@ -426,7 +428,7 @@ func (h *Hub) broadcast(evs []queue.Event) {
 	if dropped > 0 {
 		h.log.Info("dropped slow clients", "count", dropped, "seq", head)
 	}
-	h.dispatch(todo)
+	h.dispatch(h.work, todo)
 }
 
 // dispatch hands clients whose writer role the caller took to the pool.
@@ -434,14 +436,14 @@ func (h *Hub) broadcast(evs []queue.Event) {
 // held up by a display that stopped reading (for StallWait at most) holds
 // up no other display while fewer displays stall at once than there are
 // writers.
-func (h *Hub) dispatch(todo []*client) {
+func (h *Hub) dispatch(ch chan<- *batch, todo []*client) {
 	if len(todo) == 0 {
 		return
 	}
 	b := &batch{clients: todo}
 	for range min(h.opt.Writers, len(todo)) {
 		select {
-		case h.work <- b:
+		case ch <- b:
 		case <-h.ctx.Done():
 			return
 		}
@@ -489,19 +491,39 @@ func (h *Hub) pinger() {
 			}
 		}
 		h.mu.RUnlock()
-		h.dispatch(todo)
+		h.dispatch(h.pings, todo)
 	}
 }
 
 // writer is one goroutine of the pool: it writes each client it is handed
-// until the client has every event in the ring.
+// until the client has every event in the ring. Events go first: between
+// two pings a writer turns to a broadcast that came meanwhile, so the
+// pings' sweep (all displays every PingPeriod) does not hold up a call.
 func (h *Hub) writer() {
 	var buf [16]*websocket.PreparedMessage
+	events := func(b *batch) {
+		for c := b.take(); c != nil; c = b.take() {
+			h.drain(c, buf[:0])
+		}
+	}
 	for {
 		select {
 		case b := <-h.work:
+			events(b)
+			continue
+		default:
+		}
+		select {
+		case b := <-h.work:
+			events(b)
+		case b := <-h.pings:
 			for c := b.take(); c != nil; c = b.take() {
 				h.drain(c, buf[:0])
+				select {
+				case e := <-h.work:
+					events(e)
+				default:
+				}
 			}
 		case <-h.ctx.Done():
 			return
