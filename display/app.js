@@ -99,6 +99,26 @@ const announcer = new Announcer({
 /** Per line id, what was last drawn, so unchanged lines are not rebuilt. */
 const drawn = new Map();
 
+/** Per line id, the expected wait of a ticket drawn now ({min, max} minutes). */
+let estimates = {};
+const ESTIMATE_EVERY_MS = 30_000;
+
+/** Asks for the lines' estimates now and every ESTIMATE_EVERY_MS. */
+async function refreshEstimates() {
+  try {
+    const lines = await api("/api/v1/lines");
+    const next = {};
+    for (const l of lines || []) {
+      if (l && l.estimate && l.open !== false) next[l.id] = l.estimate;
+    }
+    estimates = next;
+    render();
+  } catch {
+    // No estimate is better than a wrong one: the waiting count stays.
+  }
+  setTimeout(refreshEstimates, ESTIMATE_EVERY_MS);
+}
+
 function render() {
   const model = live.model;
   const now = serverNow();
@@ -136,6 +156,7 @@ function render() {
       rest.map((c) => [c.number, c.desk, c.at]),
       waiting,
       model.synced,
+      estimates[l.id] || null,
     ]);
     if (drawn.get(l.id) === sig) continue;
     drawn.set(l.id, sig);
@@ -254,6 +275,11 @@ function lineSection(l, current, fresh, rest, waiting, stale, synced, saying) {
   const w = s.querySelector(".waiting");
   w.dataset.testid = `waiting-${l.id}`;
   w.textContent = waiting === null || stale ? "–" : String(waiting);
+  const est = estimates[l.id];
+  const e = s.querySelector(".estimate");
+  e.dataset.testid = `estimate-${l.id}`;
+  e.hidden = !est || stale || !waiting;
+  e.textContent = est && typeof L.estimate === "function" ? L.estimate(est.min, est.max) : "";
   return s;
 }
 
@@ -383,6 +409,7 @@ function main() {
   });
   loadConfig();
   live.start();
+  refreshEstimates();
   setInterval(loadConfig, CONFIG_EVERY_MS);
   setInterval(probe, PROBE_EVERY_MS);
   setInterval(render, TICK_MS);
