@@ -26,7 +26,7 @@
 // Each connection has one goroutine of its own, the reader, which enforces
 // the read limit, the read deadline and the pong handler. Events and pings
 // are written by a small pool of writer goroutines shared by all
-// connections (Options.Writers, one per CPU), never by more than one
+// connections (Options.Writers, two per CPU), never by more than one
 // goroutine at a time per connection; only the Close frame of a stopped
 // client is written by a goroutine of its own, through WriteControl, which
 // gorilla allows next to a writer. The shape was chosen by the benchmark
@@ -106,11 +106,12 @@ const (
 	DefaultStallWait = 2 * time.Second
 )
 
-// DefaultWriters is the size of the writer pool: one per CPU keeps every
-// core writing during a broadcast and no more runnable than the CPUs can
-// run, so HTTP handlers are not starved; at least 2, so one stalled display
-// never holds all writing up.
-func DefaultWriters() int { return max(2, runtime.GOMAXPROCS(0)) }
+// DefaultWriters is the size of the writer pool: two per CPU keep every
+// core writing during a broadcast while a writer waits in the kernel, and
+// at least 4 let three displays stall at once without holding the others
+// up. On 2 cores it spent 5 % less CPU per broadcast than one per CPU
+// (BENCHMARKS.md).
+func DefaultWriters() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // Internal timings and sizes.
 const (
