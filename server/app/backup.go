@@ -43,19 +43,11 @@ func runBackupCommand(args []string, getenv func(string) string, stdout, stderr 
 	fs.SetOutput(stderr)
 	to := fs.String("to", "", "backup file to write (replaced when it exists)")
 	from := fs.String("from", "", "backup file to restore")
-	data := fs.String("data", "", "data folder (default ./data; env WARTEMARKE_DATA)")
-	config := fs.String("config", "", "config file (env WARTEMARKE_CONFIG)")
+	configOf := commandConfig(fs, getenv, stderr)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	var common []string
-	if *data != "" {
-		common = append(common, "--data", *data)
-	}
-	if *config != "" {
-		common = append(common, "--config", *config)
-	}
-	cfg, err := Parse(common, getenv, stderr)
+	cfg, err := configOf()
 	if err != nil {
 		return err
 	}

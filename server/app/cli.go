@@ -64,19 +64,11 @@ func runCommand(args []string, getenv func(string) string, stdin io.Reader, stdo
 	kind := fs.String("kind", "", "kiosk or display")
 	id := fs.String("id", "", "device id (see device list)")
 	token := fs.Bool("token", false, "pair the new device now and print its token (for scripts and tests)")
-	data := fs.String("data", "", "data folder (default ./data; env WARTEMARKE_DATA)")
-	config := fs.String("config", "", "config file (env WARTEMARKE_CONFIG)")
+	configOf := commandConfig(fs, getenv, stderr)
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
-	var common []string
-	if *data != "" {
-		common = append(common, "--data", *data)
-	}
-	if *config != "" {
-		common = append(common, "--config", *config)
-	}
-	cfg, err := Parse(common, getenv, stderr)
+	cfg, err := configOf()
 	if err != nil {
 		return err
 	}
@@ -194,4 +186,22 @@ func readPassword(r io.Reader) (string, error) {
 		return "", errors.New("give the password on standard input, e.g. read -s pw; echo \"$pw\" | wartemarke user add …")
 	}
 	return pw, nil
+}
+
+// commandConfig adds the --data and --config flags every admin command
+// takes to fs, and returns the function that reads the configuration from
+// them (and the environment) once fs is parsed.
+func commandConfig(fs *flag.FlagSet, getenv func(string) string, stderr io.Writer) func() (Config, error) {
+	data := fs.String("data", "", "data folder (default ./data; env WARTEMARKE_DATA)")
+	config := fs.String("config", "", "config file (env WARTEMARKE_CONFIG)")
+	return func() (Config, error) {
+		var args []string
+		if *data != "" {
+			args = append(args, "--data", *data)
+		}
+		if *config != "" {
+			args = append(args, "--config", *config)
+		}
+		return Parse(args, getenv, stderr)
+	}
 }
