@@ -254,7 +254,7 @@ func TestConsoleAdminDevices(t *testing.T) {
 	a := MustStart(t)
 	b := browser.New(t)
 	admin := b.Tab(t, a.URL()+"/console#verwaltung", consoleLaptopW, consoleLaptopH, a.StaffCookie())
-	consoleWait(t, admin, `!document.getElementById("view-admin").hidden && document.querySelectorAll('#device-rows tr[data-name]').length >= 2`, 10*time.Second)
+	consoleWait(t, admin, `!document.getElementById("view-admin").hidden && document.querySelectorAll('#device-rows tr[data-name]').length >= 2 && document.querySelectorAll('#account-rows tr').length >= 1`, 10*time.Second)
 	if got := consoleText(t, admin, "accounts"); !strings.Contains(got, "leitung (Sie)") {
 		t.Fatalf("accounts list %q, want leitung marked as the admin's own", got)
 	}
