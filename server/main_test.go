@@ -49,6 +49,14 @@ func startServer(tb testing.TB, dir string, args ...string) *proc {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return startBinary(tb, bin, dir, args...)
+}
+
+// startBinary is startServer with a given build of the binary (the upgrade
+// test runs an older one first). Later args win over the defaults, so
+// "--addr" picks a fixed port.
+func startBinary(tb testing.TB, bin, dir string, args ...string) *proc {
+	tb.Helper()
 	cmd := exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--printer", "none", "--log-level", "warn"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	p := &proc{cmd: cmd, done: make(chan error, 1), logs: &strings.Builder{}}
