@@ -67,8 +67,49 @@ func (s *runeSet) has(r rune) bool {
 // slipFont is one style of the slip font, cut down to the slip's runes once
 // at start.
 type slipFont struct {
-	ttf    []byte // subset TrueType font, parsed by fpdf for every slip
+	ttf    []byte // subset TrueType font; cut again for each set of slip runes (simplefont.go)
 	covers runeSet
+	// widths holds each covered rune's advance in thousandths of the font
+	// size, and desc the font descriptor: both read from fpdf's own parse of
+	// ttf, so that both ways of embedding the font place glyphs alike.
+	widths []uint16
+	desc   fpdf.FontDescType
+}
+
+// width returns the advance of s in thousandths of the font size.
+func (f *slipFont) width(s string) int {
+	w := 0
+	for _, c := range s {
+		if c >= 0 && int(c) < len(f.widths) {
+			w += int(f.widths[c])
+		}
+	}
+	return w
+}
+
+// measureFonts reads the metrics of the cut fonts back from fpdf, which
+// parses them the same way for every slip that embeds them whole.
+func (r *Renderer) measureFonts() error {
+	pdf := newSlipPDF(r, nil)
+	for _, st := range []struct {
+		style string
+		font  *slipFont
+	}{{"", &r.regular}, {"B", &r.bold}} {
+		pdf.SetFont(fontFamily, st.style, 10)
+		st.font.desc = pdf.GetFontDesc(fontFamily, st.style)
+		st.font.widths = make([]uint16, 0x10000)
+		for c := rune(0); c < 0x10000; c++ {
+			if !st.font.covers.has(c) {
+				continue
+			}
+			w := pdf.GetStringSymbolWidth(string(c))
+			if w <= 0 || w > 0xFFFF {
+				return fmt.Errorf("fpdf gives %q (%U) the width %d", c, c, w)
+			}
+			st.font.widths[c] = uint16(w)
+		}
+	}
+	return pdf.Error()
 }
 
 // cutFont subsets a TrueType font to the runes of slipBlocks it has a glyph

@@ -16,6 +16,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode"
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
@@ -79,11 +80,13 @@ type Renderer struct {
 	opt           Options
 	regular, bold slipFont
 	berlin        *time.Location
+	fontSets      fontSets // fonts cut to the runes of slips, by rune set (simplefont.go)
 }
 
 // NewRenderer checks the options and prepares the embedded fonts once: they
-// are cut down to the runes a slip may print, so that each slip parses a
-// small font instead of the full 750 KB TrueType file.
+// are cut down to the runes a slip may print and measured. Slips embed them
+// cut further to the runes they print, cut once per set of runes (see
+// simplefont.go).
 func NewRenderer(o Options) (*Renderer, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -99,6 +102,9 @@ func NewRenderer(o Options) (*Renderer, error) {
 	}
 	if r.bold, err = cutFont(dejaVuSansBold); err != nil {
 		return nil, fmt.Errorf("printer: font DejaVuSans-Bold.ttf: %w", err)
+	}
+	if err := r.measureFonts(); err != nil {
+		return nil, fmt.Errorf("printer: font metrics: %w", err)
 	}
 	return r, nil
 }
@@ -141,7 +147,11 @@ const (
 
 // Render lays out one slip as a single PDF page as wide as the paper and as
 // tall as its content.
-func (r *Renderer) Render(s Slip) ([]byte, error) {
+func (r *Renderer) Render(s Slip) ([]byte, error) { return r.render(s, true) }
+
+// render is Render; with cut false it always embeds fpdf's UTF-8 fonts, the
+// way slips with too many runes for a one-byte encoding are embedded.
+func (r *Renderer) render(s Slip, cut bool) ([]byte, error) {
 	if s.Number == "" {
 		return nil, errors.New("printer: slip has no number")
 	}
@@ -171,7 +181,20 @@ func (r *Renderer) Render(s Slip) ([]byte, error) {
 		}
 	}
 
-	pdf := newSlipPDF(r)
+	// The first run measures the slip and collects its runes, which choose
+	// the fonts; the second one draws.
+	l := &layout{r: r, s: s, issued: s.IssuedAt.In(loc), code: code, runes: make(map[rune]bool, 128)}
+	h, err := l.run(false)
+	if err != nil {
+		return nil, fmt.Errorf("printer: slip %s: %w", s.Number, err)
+	}
+	var enc *slipEncoding
+	if cut {
+		if enc, err = r.encoding(extraRunes(l.runes)); err != nil {
+			return nil, fmt.Errorf("printer: slip %s: %w", s.Number, err)
+		}
+	}
+	pdf := newSlipPDF(r, enc)
 	// Fixed dates and object order make the same slip the same bytes.
 	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(s.IssuedAt)
@@ -180,12 +203,8 @@ func (r *Renderer) Render(s Slip) ([]byte, error) {
 	pdf.SetCreator("Wartemarke", true)
 	pdf.SetLang("de")
 
-	l := &layout{r: r, pdf: pdf, s: s, issued: s.IssuedAt.In(loc), code: code}
-	h, err := l.run(false)
-	if err != nil {
-		return nil, fmt.Errorf("printer: slip %s: %w", s.Number, err)
-	}
 	pdf.AddPageFormat("P", fpdf.SizeType{Wd: r.opt.WidthMM, Ht: h})
+	l.pdf, l.enc = pdf, enc
 	if _, err := l.run(true); err != nil {
 		return nil, fmt.Errorf("printer: slip %s: %w", s.Number, err)
 	}
@@ -196,8 +215,9 @@ func (r *Renderer) Render(s Slip) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// newSlipPDF starts a document with the slip fonts and no page yet.
-func newSlipPDF(r *Renderer) *fpdf.Fpdf {
+// newSlipPDF starts a document with the slip fonts and no page yet: those
+// cut for enc, or with enc nil the UTF-8 fonts that fpdf cuts itself.
+func newSlipPDF(r *Renderer, enc *slipEncoding) *fpdf.Fpdf {
 	pdf := fpdf.NewCustom(&fpdf.InitType{
 		OrientationStr: "P",
 		UnitStr:        "mm",
@@ -206,23 +226,32 @@ func newSlipPDF(r *Renderer) *fpdf.Fpdf {
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCellMargin(0)
 	// The page stream stays uncompressed: 6 KB more per slip, which no
-	// transport minds, for one zlib writer less (about 1 MB allocated and
-	// 5–10 % of a slip's time). fpdf compresses the fonts regardless.
+	// transport minds, for one zlib writer less (about 1 MB allocated).
 	pdf.SetCompression(false)
-	// Each slip parses the subset fonts cut in NewRenderer, not the full files.
+	if enc != nil {
+		pdf.AddFontFromBytes(fontFamily, "", enc.regular.def, enc.regular.z)
+		pdf.AddFontFromBytes(fontFamily, "B", enc.bold.def, enc.bold.z)
+		return pdf
+	}
+	// fpdf parses, cuts and compresses these for every slip.
 	pdf.AddUTF8FontFromBytes(fontFamily, "", r.regular.ttf)
 	pdf.AddUTF8FontFromBytes(fontFamily, "B", r.bold.ttf)
 	return pdf
 }
 
 // layout walks the slip from top to bottom. The first run only measures (a
-// page's size is fixed when it is added), the second one draws.
+// page's size is fixed when it is added) and collects the runes printed,
+// without a document; the second one draws.
 type layout struct {
 	r      *Renderer
-	pdf    *fpdf.Fpdf
 	s      Slip
 	issued time.Time
 	code   barcode.Barcode
+	runes  map[rune]bool // every rune printed, filled by the first run
+
+	pdf *fpdf.Fpdf    // set for the second run
+	enc *slipEncoding // nil: pdf has the UTF-8 fonts
+	err error         // text the encoding lacks, a bug
 
 	draw bool
 	y    float64
@@ -238,10 +267,11 @@ func (l *layout) snap(mm float64) float64 { return math.Round(mm/l.dot()) * l.do
 func (l *layout) run(draw bool) (float64, error) {
 	l.draw, l.y = draw, topMM
 	s := l.s
-	pdf := l.pdf
-	pdf.SetTextColor(0, 0, 0)
-	pdf.SetDrawColor(0, 0, 0)
-	pdf.SetFillColor(0, 0, 0)
+	if draw {
+		l.pdf.SetTextColor(0, 0, 0)
+		l.pdf.SetDrawColor(0, 0, 0)
+		l.pdf.SetFillColor(0, 0, 0)
+	}
 
 	if s.Office != "" {
 		l.text("B", 10, 1.25, s.Office)
@@ -293,38 +323,120 @@ func (l *layout) run(draw bool) (float64, error) {
 		l.text("", 8, 1.25, labelQR)
 	}
 	l.y += bottomMM
-	return l.y, pdf.Error()
+	if !draw {
+		return l.y, nil
+	}
+	return l.y, errors.Join(l.err, l.pdf.Error())
+}
+
+// font returns the metrics of a style of the slip font.
+func (l *layout) font(style string) *slipFont {
+	if style == "B" {
+		return &l.r.bold
+	}
+	return &l.r.regular
+}
+
+// fontUnits is a size in points as fpdf holds it, in millimetres, computed
+// as fpdf does so that widths come out to the same bits.
+func fontUnits(pt float64) float64 { return pt / (72.0 / 25.4) }
+
+// show prints s in a cell at the current position, in the document's
+// encoding of the slip font.
+func (l *layout) show(w, h float64, s string) {
+	text := s
+	if l.enc != nil {
+		var ok bool
+		if text, ok = l.enc.encode(s); !ok {
+			l.err = errors.Join(l.err, fmt.Errorf("slip font lacks a rune of %q", s))
+			return
+		}
+	}
+	l.pdf.SetXY(l.left(), l.y)
+	l.pdf.CellFormat(w, h, text, "", 0, "C", false, 0, "")
 }
 
 // text prints s centred, wrapped to the content width.
 func (l *layout) text(style string, pt, leading float64, s string) {
-	l.pdf.SetFont(fontFamily, style, pt)
 	lh := pt * ptMM * leading
-	for _, line := range l.pdf.SplitText(s, l.width()) {
+	if l.draw {
+		l.pdf.SetFont(fontFamily, style, pt)
+	} else {
+		l.collect(s)
+	}
+	for _, line := range splitText(l.font(style), fontUnits(pt), s, l.width()) {
 		if l.draw {
-			l.pdf.SetXY(l.left(), l.y)
-			l.pdf.CellFormat(l.width(), lh, line, "", 0, "C", false, 0, "")
+			l.show(l.width(), lh, line)
 		}
 		l.y += lh
+	}
+}
+
+// collect notes the runes of s while measuring.
+func (l *layout) collect(s string) {
+	for _, c := range s {
+		l.runes[c] = true
 	}
 }
 
 // number prints the ticket number as large as fits, up to numberPt.
 func (l *layout) number(n string) {
 	pt := float64(numberPt)
-	l.pdf.SetFont(fontFamily, "B", pt)
-	if w, limit := l.pdf.GetStringWidth(n), numberFill*l.width(); w > limit {
+	if w, limit := float64(l.r.bold.width(n))*fontUnits(pt)/1000, numberFill*l.width(); w > limit {
 		pt = math.Floor(pt * limit / w)
-		l.pdf.SetFontSize(pt)
 	}
 	// The cell is a little taller than the capitals; fpdf centres the
 	// baseline at 0.3 of the font size below the cell's middle.
 	h := pt * ptMM * 0.95
 	if l.draw {
-		l.pdf.SetXY(l.left(), l.y)
-		l.pdf.CellFormat(l.width(), h, n, "", 0, "C", false, 0, "")
+		l.pdf.SetFont(fontFamily, "B", pt)
+		l.show(l.width(), h, n)
+	} else {
+		l.collect(n)
 	}
 	l.y += h
+}
+
+// splitText breaks s into lines no wider than w millimetres at a font size
+// of size millimetres, exactly as fpdf's SplitText does with a zero cell
+// margin: the measuring run has no document to ask.
+func splitText(f *slipFont, size float64, s string, w float64) []string {
+	wmax := int(math.Ceil(w * 1000 / size))
+	rs := []rune(s)
+	nb := len(rs)
+	for nb > 0 && rs[nb-1] == '\n' {
+		nb--
+	}
+	rs = rs[:nb]
+	var lines []string
+	sep, i, j, l := -1, 0, 0, 0
+	for i < nb {
+		c := rs[i]
+		if c >= 0 && int(c) < len(f.widths) {
+			l += int(f.widths[c])
+		}
+		if unicode.IsSpace(c) {
+			sep = i
+		}
+		if c == '\n' || l > wmax {
+			if sep == -1 {
+				if i == j {
+					i++
+				}
+				sep = i
+			} else {
+				i = sep + 1
+			}
+			lines = append(lines, string(rs[j:sep]))
+			sep, j, l = -1, i, 0
+		} else {
+			i++
+		}
+	}
+	if i != j {
+		lines = append(lines, string(rs[j:i]))
+	}
+	return lines
 }
 
 // rule draws a horizontal line across the content width, dots thick.

@@ -16,6 +16,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/boombuler/barcode/qr"
+	"github.com/go-pdf/fpdf"
+
 	"wartemarke/internal/testenv"
 )
 
@@ -424,7 +427,7 @@ func TestFontCoversSlipTexts(t *testing.T) {
 	}
 	// The cmap reader agrees with fpdf: every rune the renderer accepts has
 	// a width in the PDF fonts (a missing glyph has none).
-	pdf := newSlipPDF(r)
+	pdf := newSlipPDF(r, nil)
 	for _, style := range []string{"", "B"} {
 		pdf.SetFont(fontFamily, style, 10)
 		for c := rune(0x20); c < 0x10000; c++ {
@@ -480,6 +483,8 @@ func TestNoUnshapedScripts(t *testing.T) {
 	}
 }
 
+// BenchmarkRender renders a Ukrainian slip the way the server does: with
+// fonts cut for its runes once, then taken from the renderer's cache.
 func BenchmarkRender(b *testing.B) {
 	r := mustRenderer(b)
 	s := testSlip("uk")
@@ -491,16 +496,77 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderUTF8Fonts renders the same slip with fpdf's UTF-8 fonts,
+// which fpdf parses, cuts and compresses anew for every slip: how every slip
+// was rendered before the cut fonts, and still how a slip with more runes
+// than a one-byte encoding holds is rendered.
+func BenchmarkRenderUTF8Fonts(b *testing.B) {
+	r := mustRenderer(b)
+	s := testSlip("uk")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.render(s, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkRenderFullFont renders the same slip the way fpdf does it by
-// default, parsing the full 750 KB TrueType fonts for every slip: the figure
-// the font subset is measured against.
+// default, parsing the full 750 KB TrueType fonts for every slip.
 func BenchmarkRenderFullFont(b *testing.B) {
-	r := *mustRenderer(b)
+	r, err := NewRenderer(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	r.regular.ttf, r.bold.ttf = dejaVuSans, dejaVuSansBold
 	s := testSlip("uk")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := r.Render(s); err != nil {
+		if _, err := r.render(s, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCutFonts cuts and compresses both slip fonts for one rune set:
+// what the first slip in a language costs on top of BenchmarkRender.
+func BenchmarkCutFonts(b *testing.B) {
+	r := mustRenderer(b)
+	runes := map[rune]bool{}
+	for _, c := range policyDE + policyTranslations["uk"] + "Bürgerbüro–" {
+		runes[c] = true
+	}
+	extra := extraRunes(runes)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := newSlipEncoding(r, extra); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorPDF is the least any fpdf slip costs: a document with one
+// line in a core font, which is not embedded.
+func BenchmarkFloorPDF(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: 80, Ht: 120}})
+		pdf.SetCompression(false)
+		pdf.AddPage()
+		pdf.SetFont("Helvetica", "B", 60)
+		pdf.Text(10, 40, "M-012")
+		var buf bytes.Buffer
+		if err := pdf.Output(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorQR encodes the slip's QR code alone, which every slip does.
+func BenchmarkFloorQR(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := qr.Encode(testURL, qr.M, qr.Auto); err != nil {
 			b.Fatal(err)
 		}
 	}
