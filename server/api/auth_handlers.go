@@ -76,7 +76,7 @@ func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	if p.Session != "" {
-		if err := s.Auth.Store.DeleteSession(r.Context(), p.Session); err != nil {
+		if err := s.Auth.EndSession(r.Context(), p.Session); err != nil {
 			writeError(w, r, s.Logger, err)
 			return
 		}
@@ -210,7 +210,7 @@ func (s *Server) handleNewPairCode(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.Auth.Store.RevokeDevice(r.Context(), id, s.Auth.Now().UTC()); err != nil {
+	if err := s.Auth.RevokeDevice(r.Context(), id); err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}
@@ -255,7 +255,7 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, queue.Errorf(queue.Conflict, "you cannot remove your own account"))
 		return
 	}
-	if err := s.Auth.Store.DeleteUser(r.Context(), name); err != nil {
+	if err := s.Auth.RemoveUser(r.Context(), name); err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}

@@ -113,7 +113,7 @@ func runCommand(args []string, getenv func(string) string, stdin io.Reader, stdo
 		}
 		tw.Flush()
 	case "user remove":
-		if err := a.Auth.Store.DeleteUser(ctx, *name); err != nil {
+		if err := a.Auth.RemoveUser(ctx, *name); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "account %s removed\n", *name)
@@ -165,10 +165,10 @@ func runCommand(args []string, getenv func(string) string, stdin io.Reader, stdo
 		}
 		fmt.Fprintf(stdout, "pairing code: %s\npairing link: %s\n", code, api.PairURL(a.linkBase(), d.Kind, code))
 	case "device revoke":
-		if err := a.Auth.Store.RevokeDevice(ctx, *id, time.Now().UTC()); err != nil {
+		if err := a.Auth.RevokeDevice(ctx, *id); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "device %s revoked; a running service cuts it off at its next request\n", *id)
+		fmt.Fprintf(stdout, "device %s revoked; a running service refuses it within %s\n", *id, auth.DefaultCacheFor)
 	default:
 		return fmt.Errorf("%w: unknown command %q\n%s", flag.ErrHelp, what+" "+verb, commandUsage)
 	}

@@ -20,10 +20,17 @@ const (
 type Service struct {
 	Store Store
 	Now   func() time.Time
+	// CacheFor is how long a valid token's principal is trusted without
+	// reading the store again (see DefaultCacheFor); 0 reads every time.
+	CacheFor time.Duration
+
+	cache principalCache
 }
 
 // NewService returns a Service on the system clock.
-func NewService(s Store) *Service { return &Service{Store: s, Now: time.Now} }
+func NewService(s Store) *Service {
+	return &Service{Store: s, Now: time.Now, CacheFor: DefaultCacheFor}
+}
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
@@ -72,7 +79,14 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	if err := s.Store.SetPassword(ctx, name, hash); err != nil {
 		return err
 	}
+	defer s.cache.dropUser(name)
 	return s.Store.DeleteSessions(ctx, name)
+}
+
+// RemoveUser deletes an account and its sessions.
+func (s *Service) RemoveUser(ctx context.Context, name string) error {
+	defer s.cache.dropUser(name)
+	return s.Store.DeleteUser(ctx, name)
 }
 
 // errSignIn is the one answer to a wrong name or password: it does not
@@ -109,7 +123,19 @@ func (s *Service) SignIn(ctx context.Context, name, password string) (string, Se
 
 // SignOut ends the session with token.
 func (s *Service) SignOut(ctx context.Context, token string) error {
-	return s.Store.DeleteSession(ctx, Hash(token))
+	return s.EndSession(ctx, Hash(token))
+}
+
+// EndSession ends the session with the token hash.
+func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
+	defer s.cache.dropSession(tokenHash)
+	return s.Store.DeleteSession(ctx, tokenHash)
+}
+
+// RevokeDevice unpairs a device for good: its token stops working.
+func (s *Service) RevokeDevice(ctx context.Context, id string) error {
+	defer s.cache.dropDevice(id)
+	return s.Store.RevokeDevice(ctx, id, s.now())
 }
 
 // Identify returns who holds token: a session's person or a paired,
@@ -119,7 +145,25 @@ func (s *Service) Identify(ctx context.Context, token string) (Principal, error)
 		return Principal{}, queue.Errorf(queue.Unauthorized, "sign in or pair this device first")
 	}
 	h := Hash(token)
-	sess, err := s.Store.Session(ctx, h, s.now())
+	now := s.now()
+	p, ok, gen := s.cache.get(h, now)
+	if ok {
+		return p, nil
+	}
+	p, until, err := s.identify(ctx, h, now)
+	if err == nil && s.CacheFor > 0 {
+		if limit := now.Add(s.CacheFor); until.IsZero() || limit.Before(until) {
+			until = limit
+		}
+		s.cache.put(h, p, until, gen, now)
+	}
+	return p, err
+}
+
+// identify reads who holds the token with hash h, and until when that
+// holds at most (a session's end; zero for a device).
+func (s *Service) identify(ctx context.Context, h string, now time.Time) (Principal, time.Time, error) {
+	sess, err := s.Store.Session(ctx, h, now)
 	switch queue.ErrorCode(err) {
 	case "":
 		// A removed account's sessions are deleted with it; the role is
@@ -127,23 +171,23 @@ func (s *Service) Identify(ctx context.Context, token string) (Principal, error)
 		u, err := s.Store.User(ctx, sess.User)
 		if err != nil {
 			if queue.ErrorCode(err) == queue.NotFound {
-				return Principal{}, queue.Errorf(queue.Unauthorized, "this account no longer exists")
+				return Principal{}, time.Time{}, queue.Errorf(queue.Unauthorized, "this account no longer exists")
 			}
-			return Principal{}, err
+			return Principal{}, time.Time{}, err
 		}
-		return Principal{User: u.Name, Role: u.Role, Session: h}, nil
+		return Principal{User: u.Name, Role: u.Role, Session: h}, sess.ExpiresAt, nil
 	case queue.NotFound:
 	default:
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
 	d, err := s.Store.DeviceByToken(ctx, h)
 	if queue.ErrorCode(err) == queue.NotFound || (err == nil && !d.Active()) {
-		return Principal{}, queue.Errorf(queue.Unauthorized, "the sign-in has ended or this device was unpaired; sign in or pair it again")
+		return Principal{}, time.Time{}, queue.Errorf(queue.Unauthorized, "the sign-in has ended or this device was unpaired; sign in or pair it again")
 	}
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
-	return Principal{Device: &d}, nil
+	return Principal{Device: &d}, time.Time{}, nil
 }
 
 // AddDevice creates a kiosk or display and returns its one-time pairing
@@ -167,6 +211,7 @@ func (s *Service) AddDevice(ctx context.Context, kind DeviceKind, name string) (
 // if any, stops working.
 func (s *Service) NewPairCode(ctx context.Context, id string) (string, error) {
 	code := NewPairCode()
+	defer s.cache.dropDevice(id)
 	return code, s.Store.Repair(ctx, id, Hash(code), s.now().Add(PairTTL))
 }
 
