@@ -26,12 +26,15 @@ import (
 // ASCII; a slip that needs more (names in several scripts at once) falls back
 // to fpdf's UTF-8 fonts, slower but alike on paper.
 
-// Limits of the cache of cut fonts.
+// Limits of the cut fonts and their cache.
 const (
-	maxExtraRunes  = 0x100 - 0x80 // codes 0x80–0xFF; the ASCII codes keep their runes
-	maxFontSets    = 64           // rune sets kept; a kiosk office needs a few, one per language
-	simpleFontFile = ".z"         // fpdf reads a font file named *.z as zlib-compressed
+	maxExtraRunes = 0x100 - 0x80 // codes 0x80–0xFF; the ASCII codes keep their runes
+	maxFontSets   = 64           // rune sets kept; a kiosk office needs a few, one per language
 )
+
+// simpleFontFile ends the names of cut font files: fpdf reads a font file
+// named *.z as zlib-compressed.
+const simpleFontFile = ".z"
 
 // slipEncoding maps the runes of a slip to one-byte codes, and holds the two
 // styles of the slip font cut to those runes, ready for fpdf.AddFontFromBytes.
