@@ -863,8 +863,13 @@ function main() {
     if (state.screen === "line" && !state.issuing) refreshCounts();
     if (state.screen === "ticket") renderAhead();
   });
-  live.onState(() => {
+  live.onState((st) => {
     if (state.screen === "line" && !state.issuing) refreshCounts();
+    // The stream is back, so is the server (a restart, an upgrade that took
+    // longer than the quiet tries): the visitor still on the no-connection
+    // screen gets the draw tried again, same key, without having to tap.
+    const f = state.failed;
+    if (st.status === "open" && state.screen === "problem" && f && f.kind === "offline" && !state.issuing) issue(f.line, f.key);
   });
   // The counts hide themselves when the stream has been down a while.
   setInterval(() => {
