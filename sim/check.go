@@ -32,6 +32,8 @@ type Report struct {
 	// log: events, and calls (ticket.called and ticket.recalled) on
 	// displays.
 	Checked, DisplayCalls int
+	// LastCall is the day's last call (ticket.called or recalled).
+	LastCall time.Time
 	// StatsRows is how many CSV rows were compared.
 	StatsRows int
 	// Warnings the service logged during the day.
@@ -229,6 +231,9 @@ func (r *Report) checkTickets(log []queue.Event, loc *time.Location) map[string]
 	for _, l := range lives {
 		r.Tickets++
 		r.Calls += l.calls
+		if l.lastCall != nil && l.lastCall.After(r.LastCall) {
+			r.LastCall = *l.lastCall
+		}
 		r.Recalls += l.recalls
 		r.Transfers += l.transfers
 		// The simulation transfers only called tickets: one call per line

@@ -209,6 +209,9 @@ func (d *day) count(what string) {
 // call and serve until everyone who drew is done or a no-show. It stops
 // early, with Incomplete set, when ctx ends.
 func RunDay(ctx context.Context, srv *Server, p Params, open time.Time) (*Result, error) {
+	if now := srv.Clock.Now(); !now.Before(open) {
+		return nil, fmt.Errorf("the service's clock (%s) is already past the day's opening (%s)", now.Format(time.RFC3339), open.Format(time.RFC3339))
+	}
 	loc := open.Location()
 	res := &Result{Params: p, Day: open.In(loc).Format(time.DateOnly), Open: open,
 		Close: open.Add(time.Duration(p.Hours * float64(time.Hour)))}

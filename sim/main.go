@@ -128,8 +128,9 @@ func storeName(s string) string {
 // PrintReport writes a day's figures and problems.
 func PrintReport(w io.Writer, r *Report, srv *Server) {
 	loc := r.Open.Location()
-	fmt.Fprintf(w, "day %s, %s–%s; work ended %s (simulated); took %v real\n", r.Day,
-		r.Open.In(loc).Format("15:04"), r.Close.In(loc).Format("15:04"), r.End.In(loc).Format("15:04:05"), r.Real.Round(time.Millisecond))
+	fmt.Fprintf(w, "day %s, open %s–%s; last call %s, work ended %s (simulated); took %v real\n", r.Day,
+		r.Open.In(loc).Format("15:04"), r.Close.In(loc).Format("15:04"), r.LastCall.In(loc).Format("15:04:05"),
+		r.End.In(loc).Format("15:04:05"), r.Real.Round(time.Millisecond))
 	fmt.Fprintf(w, "visitors %d: drawn %d, turned away at the cut-off %d, refused as closed %d (kiosk retries %d)\n",
 		len(r.Visitors), r.Drawn, r.CutOff, r.Closed, r.Retries)
 	fmt.Fprintf(w, "from the log: %d events, %d tickets, %d calls, %d recalls, %d transfers, %d done, %d no-shows\n",

@@ -100,6 +100,8 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	// Accounts and devices are no events: the log is still empty.
+	s.Clock.Restart(opts.Start)
 	return s, nil
 }
 

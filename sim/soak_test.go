@@ -23,7 +23,7 @@ func TestSoakShort(t *testing.T) {
 	var heaps []uint64
 	open := Wednesday()
 	for round := range rounds {
-		srv.Clock.Jump(open.Add(-2 * time.Minute))
+		open = NextOpening(srv.Clock, open)
 		res, err := RunDay(t.Context(), srv, p, open)
 		if err != nil {
 			t.Fatal(err)
