@@ -480,22 +480,24 @@ func histogram(v []int) map[int]int {
 // export an admin downloads, row by row and cell by cell, and with the
 // unsuppressed figures the monthly report is made from, line by line.
 func (r *Report) checkStats(ctx context.Context, srv *Server, lives map[string]*life, loc *time.Location) error {
-	groups := map[lh]*figures{}
+	// groups are per issuing line and hour of the draw, as the export;
+	// lineFig per line, the whole day.
+	groups, lineFig := map[lh]*figures{}, map[string]*figures{}
 	get := func(m map[lh]*figures, k lh) *figures {
 		if m[k] == nil {
 			m[k] = &figures{}
 		}
 		return m[k]
 	}
+	ofLine := func(line string) *figures {
+		if lineFig[line] == nil {
+			lineFig[line] = &figures{}
+		}
+		return lineFig[line]
+	}
 	for _, l := range lives {
 		get(groups, lh{l.issuedLine, l.hour}).add(l)
-	}
-	lineFig := map[string]*figures{}
-	for _, l := range lives {
-		if lineFig[l.issuedLine] == nil {
-			lineFig[l.issuedLine] = &figures{}
-		}
-		lineFig[l.issuedLine].add(l)
+		ofLine(l.issuedLine).add(l)
 	}
 	// A refusal is counted in the hour the service refused it, somewhere
 	// between the request's start and its answer; when those fall in two
@@ -513,17 +515,11 @@ func (r *Report) checkStats(ctx context.Context, srv *Server, lives map[string]*
 				maybe[lh{v.Line, h}]++
 			}
 		}
-		if lineFig[v.Line] == nil {
-			lineFig[v.Line] = &figures{}
-		}
-		lineFig[v.Line].turnedAway++
+		ofLine(v.Line).turnedAway++
 	}
-	for _, line := range []string{"mbe", "jmd"} {
-		f := lineFig[line]
-		if f == nil {
-			f = &figures{}
-		}
-		r.Lines = append(r.Lines, LineFigures{Line: line, Tickets: f.drawn, WaitN: len(f.wait), WaitMedian: median(f.wait), WaitP90: p90(f.wait),
+	for _, l := range srv.App.Service.Lines {
+		f := ofLine(l.ID)
+		r.Lines = append(r.Lines, LineFigures{Line: l.ID, Tickets: f.drawn, WaitN: len(f.wait), WaitMedian: median(f.wait), WaitP90: p90(f.wait),
 			ServiceN: len(f.service), ServiceMedian: median(f.service), Served: f.served, NoShows: f.noShows,
 			Transfers: f.transfers, TurnedAway: f.turnedAway})
 	}

@@ -54,7 +54,7 @@ type Server struct {
 	Admin string
 	// Warnings counts what the service logged at warn or error.
 	Warnings atomic.Int64
-	// WarnLog keeps the first few warnings for the report.
+	// warnLog keeps the first 20 warnings for the report.
 	warnLog chan string
 }
 
@@ -160,7 +160,8 @@ func (s *Server) Close() error {
 	return s.App.Close(ctx)
 }
 
-// FirstWarnings returns up to n of the warnings the service logged.
+// FirstWarnings returns the first warnings the service logged (at most
+// 20), once.
 func (s *Server) FirstWarnings() []string {
 	var out []string
 	for {
