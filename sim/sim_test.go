@@ -29,14 +29,16 @@ func MustStart(tb testing.TB, p Params, speed float64) *Server {
 	return srv
 }
 
-// testDay is the CI's busy Wednesday: the default mix of visitors, no-shows,
-// late comers and wrong lines, 60 visitors in one hour at 300× speed
-// (12 s for the hour, a few more for the queue after it). Faster, the
+// testDay is the CI's busy Wednesday: 50 visitors in one hour, a tenth
+// no-shows and late comers each and 15 % in the wrong line (so that a slow
+// run that turns many away at the cut-off still has some of each), at 300×
+// speed (12 s for the hour, a few more for the queue after it). Faster, the
 // requests' real latency under -race on a loaded machine (a draw can take
 // half a second) becomes minutes on the service's clock.
 func testDay() Params {
 	p := DefaultParams()
-	p.Visitors, p.Hours = 60, 1
+	p.Visitors, p.Hours = 50, 1
+	p.NoShow, p.Late, p.WrongLine = 0.1, 0.1, 0.15
 	return p
 }
 
@@ -66,7 +68,7 @@ func TestBusyWednesday(t *testing.T) {
 	if got := rep.Drawn + rep.CutOff + rep.Closed; got != p.Visitors {
 		t.Errorf("%d visitors drew or were refused, want %d", got, p.Visitors)
 	}
-	if rep.Tickets != rep.Drawn || rep.Drawn < p.Visitors/2 {
+	if rep.Tickets != rep.Drawn || rep.Drawn < p.Visitors/3 {
 		t.Errorf("the log issued %d tickets, the kiosks drew %d of %d", rep.Tickets, rep.Drawn, p.Visitors)
 	}
 	for what, n := range map[string]int{"no-shows": rep.NoShows, "recalls": rep.Recalls, "transfers": rep.Transfers,
