@@ -874,6 +874,11 @@ function main() {
   // The counts hide themselves when the stream has been down a while.
   setInterval(() => {
     if (state.screen === "line" && !state.issuing) refreshCounts();
+    // A visitor waits on the no-connection screen: look for the server every
+    // 2 s instead of the stream's longer backoff, so the draw above follows
+    // within moments of the server being back.
+    const f = state.failed;
+    if (state.screen === "problem" && f && f.kind === "offline" && live.state.status === "reconnecting") live.stream.retryNow();
   }, 2000);
   live.start();
   show("lang");
