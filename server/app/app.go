@@ -98,7 +98,12 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 		}
 		a.Slips.kiosks[kiosk] = NewSpooler(renderer, t, svc, a.slipFor, logger.With("component", "printer", "kiosk", kiosk))
 	}
-	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger})
+	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger, OnEvents: func(evs []queue.Event) {
+		// Set by wireOps below, before the hub runs.
+		if a.Metrics != nil {
+			a.Metrics.Observe(evs)
+		}
+	}})
 	client := api.ClientConfig{
 		Office: cfg.Office, Timezone: cfg.Timezone, Languages: cfg.Languages, DisplayLang: cfg.DisplayLang,
 		Lines: cfg.Lines, ClosedDays: cfg.ClosedDays, Desks: []api.DeskConfig{},

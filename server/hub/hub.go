@@ -168,6 +168,11 @@ type Options struct {
 	AllowedOrigins []string
 	// Logger receives the hub's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// OnEvents, if set, gets every page of events the pump reads, in
+	// order, before they are broadcast (the metrics count them there
+	// instead of reading the log a second time). It runs on the pump and
+	// must not block.
+	OnEvents func([]queue.Event)
 }
 
 // Hub serves the event stream: one pump reading the store, and the set of
@@ -373,6 +378,9 @@ func (h *Hub) Run(ctx context.Context) error {
 		}
 		b.reset()
 		if len(evs) > 0 {
+			if h.opt.OnEvents != nil {
+				h.opt.OnEvents(evs)
+			}
 			h.broadcast(evs)
 			last = evs[len(evs)-1].Seq
 		}

@@ -7,15 +7,15 @@
 // (kiosk) names and device kinds – never a ticket id, number, token,
 // language, client address or account name.
 //
-// Counters follow the store's event log from the moment the process
-// starts (they begin at 0 after a restart, as Prometheus expects of
-// counters). With several instances on one Redis each instance counts
-// every event of the site: aggregate them with max, not sum.
+// Counters count the events of the store's log that the process reads
+// after it starts (the event hub hands each page to Observe; they begin at
+// 0 after a restart, as Prometheus expects of counters). With several
+// instances on one Redis each instance counts every event of the site:
+// aggregate them with max, not sum.
 package metrics
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -40,10 +40,6 @@ const (
 	// scrapeWait bounds the store reads a scrape makes (waiting counts),
 	// below Prometheus's default scrape timeout of 10 s.
 	scrapeWait = 3 * time.Second
-	// retryWait is the pause after a failed read of the event log.
-	retryWait = 2 * time.Second
-	// eventPage is how many events one read takes.
-	eventPage = 500
 )
 
 // waitBuckets are the wait from draw to call, in seconds: minutes to four
@@ -60,8 +56,8 @@ type PrinterState struct {
 
 // Options are what the metrics read.
 type Options struct {
-	// Service gives the store (followed for events, pinged for latency),
-	// the lines and today's snapshot (waiting counts).
+	// Service gives the store (pinged for latency), the lines and today's
+	// snapshot (waiting counts).
 	Service *queue.Service
 	// Clients counts the connected event-stream clients by kind (kiosk,
 	// display, staff, other); nil reports none.
@@ -158,19 +154,8 @@ func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
 }
 
-// Run follows the event log from its current end and pings the store
-// until ctx ends.
+// Run pings the store until ctx ends.
 func (m *Metrics) Run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.pinger(ctx)
-	}()
-	m.follow(ctx)
-	<-done
-}
-
-func (m *Metrics) pinger(ctx context.Context) {
 	t := time.NewTicker(pingEvery)
 	defer t.Stop()
 	for {
@@ -196,45 +181,12 @@ func (m *Metrics) pingOnce(ctx context.Context) {
 	m.ping.Observe(time.Since(start).Seconds())
 }
 
-// follow counts the events committed after it starts.
-func (m *Metrics) follow(ctx context.Context) {
-	store := m.opt.Service.Store
-	var seq int64
-	for {
-		last, err := store.LastSeq(ctx)
-		if err == nil {
-			seq = last
-			break
-		}
-		if !sleep(ctx, retryWait) {
-			return
-		}
-	}
-	for ctx.Err() == nil {
-		if err := store.WaitEvents(ctx, seq); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
-			sleep(ctx, retryWait)
-			continue
-		}
-		evs, err := store.EventsAfter(ctx, seq, eventPage)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case queue.ErrorCode(err) == queue.Gone:
-			// Pruned past us: start again at the end; the missed events
-			// are not counted.
-			if last, err := store.LastSeq(ctx); err == nil {
-				seq = last
-			}
-			continue
-		case err != nil:
-			m.opt.Logger.Debug("metrics: reading events failed", "err", err)
-			sleep(ctx, retryWait)
-			continue
-		}
-		for _, ev := range evs {
-			m.count(ev)
-			seq = ev.Seq
-		}
+// Observe counts events of the log, each once and in order: the event
+// hub calls it with every page it reads, so the log is read once for the
+// screens and the counters together.
+func (m *Metrics) Observe(evs []queue.Event) {
+	for _, ev := range evs {
+		m.count(ev)
 	}
 }
 
@@ -261,17 +213,6 @@ func (m *Metrics) count(ev queue.Event) {
 		m.slips.WithLabelValues("printed").Inc()
 	case queue.EventPrintFailed:
 		m.slips.WithLabelValues("failed").Inc()
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
