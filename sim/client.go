@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,8 +121,10 @@ func light(e queue.Event) ev {
 type segment struct {
 	Resume bool
 	Since  int64
-	// Snapshot holds the snapshot's open tickets (id → status) when the
-	// connection began with one.
+	// Fresh is true when the connection began with a snapshot; Snapshot
+	// holds its open tickets (id → status) when the listener keeps what
+	// it got.
+	Fresh    bool
 	Snapshot map[string]queue.Status
 	Events   []ev
 }
@@ -183,6 +186,11 @@ func (l *Listener) Connect(ctx context.Context, resume bool) error {
 	l.mu.Lock()
 	l.conn, l.done = conn, make(chan struct{})
 	l.dials++
+	if !l.Keep {
+		// A soak keeps nothing that grows with its reconnects: only the
+		// connection at hand.
+		l.segments = l.segments[:0]
+	}
 	l.segments = append(l.segments, segment{Resume: resume, Since: since})
 	done := l.done
 	l.mu.Unlock()
@@ -233,15 +241,17 @@ func (l *Listener) take(m message) {
 	defer l.mu.Unlock()
 	seg := &l.segments[len(l.segments)-1]
 	if m.Type == "snapshot" {
-		if len(seg.Events) > 0 || seg.Snapshot != nil {
+		if len(seg.Events) > 0 || seg.Fresh {
 			l.problems = append(l.problems, fmt.Sprintf("%s: a snapshot in the middle of a connection (seq %d)", l.Name, m.Seq))
 		}
 		// A resume may get a snapshot (the log no longer holds since);
 		// the segment then starts from the snapshot.
-		seg.Resume, seg.Since = false, m.Seq
-		seg.Snapshot = map[string]queue.Status{}
-		for _, t := range m.Tickets {
-			seg.Snapshot[t.ID] = t.Status
+		seg.Resume, seg.Since, seg.Fresh = false, m.Seq, true
+		if l.Keep {
+			seg.Snapshot = map[string]queue.Status{}
+			for _, t := range m.Tickets {
+				seg.Snapshot[t.ID] = t.Status
+			}
 		}
 		l.last = m.Seq
 		return
@@ -316,5 +326,5 @@ func (l *Listener) Stats() ListenerStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return ListenerStats{Name: l.Name, Kind: l.Kind, Last: l.last, Dials: l.dials, Events: l.events, Calls: l.calls,
-		Problems: append([]string(nil), l.problems...), Segments: l.segments}
+		Problems: append([]string(nil), l.problems...), Segments: slices.Clone(l.segments)}
 }
