@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -389,11 +390,7 @@ func (d *day) took(what string, dur time.Duration) {
 	d.mu.Unlock()
 }
 
-func asAPI(err error, ae **apiError) bool {
-	e, ok := err.(*apiError)
-	*ae = e
-	return ok
-}
+func asAPI(err error, ae **apiError) bool { return errors.As(err, ae) }
 
 // lookup finds the visitor holding a ticket; the kiosk records it right
 // after the draw's answer, which a quick counsellor may beat by moments.
