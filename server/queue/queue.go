@@ -176,6 +176,10 @@ type Call struct {
 	Line   string    `json:"line"`
 }
 
+// ServedPerLine is how many of a line's latest consultations a Snapshot
+// holds for the estimate.
+const ServedPerLine = 20
+
 // Snapshot is the state of a service day as of event Seq.
 type Snapshot struct {
 	Seq int64
@@ -186,7 +190,7 @@ type Snapshot struct {
 	// LineModes are the day's hand-set line modes.
 	LineModes []LineMode
 	// Served are the day's finished consultations, oldest first, at most
-	// the last 20 per line: the estimate's service times.
+	// the last ServedPerLine per line: the estimate's service times.
 	Served []Served
 	// Recent are the day's most recent calls, newest first, at most
 	// RecentCalls per line. A recall moves its call to the top; a called

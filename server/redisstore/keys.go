@@ -48,6 +48,10 @@ func (k keys) called(day, desk string) string { return k.base + "called:" + day 
 // time of their latest call: the display's recent calls.
 func (k keys) calls(day string) string { return k.base + "calls:" + day }
 
+// served is the sorted set of a day's finished consultations (done after a
+// call), by the time they ended: the waiting-time estimate's samples.
+func (k keys) served(day string) string { return k.base + "served:" + day }
+
 // desks is the hash of a day's desk states: label -> the queue.DeskState
 // as JSON. A new day has a new key, so every desk starts closed.
 func (k keys) desks(day string) string { return k.base + "desks:" + day }

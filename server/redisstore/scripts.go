@@ -12,8 +12,8 @@ const prelude = `
 -- index_fields reads the fields of the ticket at tkey that decide its
 -- indexes; a missing ticket gives a table of false values.
 local function index_fields(tkey)
-  local v = redis.call('HMGET', tkey, 'status', 'day', 'line', 'desk', 'place', 'called_at')
-  return {status = v[1], day = v[2], line = v[3], desk = v[4], place = v[5], called_at = v[6]}
+  local v = redis.call('HMGET', tkey, 'status', 'day', 'line', 'desk', 'place', 'called_at', 'finished_at')
+  return {status = v[1], day = v[2], line = v[3], desk = v[4], place = v[5], called_at = v[6], finished_at = v[7]}
 end
 
 -- memberships lists the sorted sets a ticket with fields t belongs to, as
@@ -32,6 +32,9 @@ local function memberships(base, t)
   end
   if t.called_at and t.called_at ~= '' then
     m[base .. 'calls:' .. t.day] = t.called_at
+    if t.status == 'done' and t.finished_at and t.finished_at ~= '' then
+      m[base .. 'served:' .. t.day] = t.finished_at
+    end
   end
   return m
 end
@@ -182,10 +185,12 @@ return {f, ahead(ARGV[1], KEYS[1])}
 `)
 
 // snapshotScript reads a day's state as of one seq.
-// KEYS: 1 seq, 2 open:<day>, 3 calls:<day>, 4 desks:<day>. ARGV: 1 base,
-// 2 how many calls to read. It answers {seq, open tickets' fields in place
-// order, recent calls as {line, prefix, num, desk, called_at, place},
-// newest first, the day's desk states as JSON}.
+// KEYS: 1 seq, 2 open:<day>, 3 calls:<day>, 4 desks:<day>, 5 served:<day>.
+// ARGV: 1 base, 2 how many calls to read, 3 how many consultations to read.
+// It answers {seq, open tickets' fields in place order, recent calls as
+// {line, prefix, num, desk, called_at, place}, newest first, the day's desk
+// states as JSON, finished consultations as {line, called_at, finished_at},
+// newest first}.
 var snapshotScript = redis.NewScript("#!lua flags=no-writes\n" + `
 local base = ARGV[1]
 local open, calls = {}, {}
@@ -195,5 +200,9 @@ end
 for _, id in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)) do
   calls[#calls + 1] = redis.call('HMGET', base .. 'ticket:' .. id, 'line', 'prefix', 'num', 'desk', 'called_at', 'place')
 end
-return {redis.call('GET', KEYS[1]) or '0', open, calls, redis.call('HVALS', KEYS[4])}
+local served = {}
+for _, id in ipairs(redis.call('ZREVRANGE', KEYS[5], 0, tonumber(ARGV[3]) - 1)) do
+  served[#served + 1] = redis.call('HMGET', base .. 'ticket:' .. id, 'line', 'called_at', 'finished_at')
+end
+return {redis.call('GET', KEYS[1]) or '0', open, calls, redis.call('HVALS', KEYS[4]), served}
 `)

@@ -198,7 +198,7 @@ func (s *Store) retireDay(ctx context.Context, r queue.RetireRequest, day string
 			if err != nil {
 				return err
 			}
-			dels := []string{idx, s.k.desks(day), s.k.calls(day), s.k.open(day)}
+			dels := []string{idx, s.k.desks(day), s.k.calls(day), s.k.served(day), s.k.open(day)}
 			var rows []queue.StatsTicket
 			lines, desks := map[string]bool{}, map[string]bool{}
 			for i, t := range ts {

@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -41,5 +42,48 @@ func TestRetireUnindexed(t *testing.T) {
 	}
 	if n := rdb.Exists(t.Context(), base+"ticket:"+a.ID, base+"token:"+a.Token).Val(); n != 0 {
 		t.Fatalf("%d keys of the ticket left", n)
+	}
+}
+
+// TestRetireLeavesNoDayKeys checks that retiring a day removes every key
+// named after it: tickets, indexes (calls, served), desks, the day's list.
+func TestRetireLeavesNoDayKeys(t *testing.T) {
+	srv := redistest.Start(t)
+	s := MustOpen(t, srv, redisstore.Options{})
+	svc := newService(s)
+	clock := queuetest.NewClock(time.Date(2026, 3, 11, 9, 0, 0, 0, svc.Location))
+	svc.Now = clock.Now
+	a := queuetest.MustDraw(t, svc, "mbe")
+	queuetest.MustDraw(t, svc, "jmd")
+	clock.Advance(time.Minute)
+	queuetest.MustNext(t, svc, "Raum 1", "mbe")
+	clock.Advance(10 * time.Minute)
+	queuetest.MustAct(t, svc, a.ID, queue.ActDone, "")
+	queuetest.MustNext(t, svc, "Raum 1", "jmd")
+	rdb := redis.NewClient(mustParse(t, srv.URL()))
+	defer rdb.Close()
+	base := "wm:{" + s.Site() + "}:"
+	dayKeys := func() []string {
+		keys, err := rdb.Keys(t.Context(), base+"*"+a.Day+"*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	if keys := dayKeys(); !slices.Contains(keys, base+"served:"+a.Day) || !slices.Contains(keys, base+"calls:"+a.Day) {
+		t.Fatalf("keys of the day before retiring: %v", keys)
+	}
+	clock.Set(time.Date(2026, 3, 20, 9, 0, 0, 0, svc.Location))
+	count := func(day string, ts []queue.StatsTicket) []queue.Aggregate {
+		return []queue.Aggregate{{Day: day, Line: "mbe", Drawn: len(ts)}}
+	}
+	if days, err := svc.Retire(t.Context(), 7, count); err != nil || len(days) != 1 {
+		t.Fatalf("retired %v, %v", days, err)
+	}
+	// The day's figures stay; nothing else named after it.
+	for _, k := range dayKeys() {
+		if k != base+"stats:"+a.Day && k != base+"turnedaway:"+a.Day {
+			t.Errorf("key %s left after retiring %s", k, a.Day)
+		}
 	}
 }

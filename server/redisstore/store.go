@@ -56,6 +56,7 @@
 //	wm:{site}:waiting:<day>:<line>  zset    waiting tickets of a line, by place
 //	wm:{site}:called:<day>:<desk>   zset    the ticket called at a desk, by place
 //	wm:{site}:calls:<day>           zset    the day's called tickets, by time of the latest call (recent calls)
+//	wm:{site}:served:<day>          zset    the day's finished consultations (done after a call), by end time (the estimate)
 //	wm:{site}:opendays              zset    days that may hold open tickets (score 0, by name), for the daily expiry
 //	wm:{site}:desks:<day>           hash    desk label -> its queue.DeskState as JSON (expires after 3 days)
 //	wm:{site}:idem:<key>            hash    Idempotency-Key: hash, ticket, at (expires after the key's TTL)
@@ -98,6 +99,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -698,12 +700,12 @@ func (s *Store) Ticket(ctx context.Context, id string) (queue.Ticket, error) {
 // read in one script, so nothing changes between the parts.
 func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error) {
 	snap := queue.Snapshot{Tickets: []queue.Ticket{}, Recent: []queue.Call{}, Desks: []queue.DeskState{}}
-	res, err := snapshotScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.open(day), s.k.calls(day), s.k.desks(day)},
-		s.k.base, recentCallsRead).Slice()
+	res, err := snapshotScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.open(day), s.k.calls(day), s.k.desks(day), s.k.served(day)},
+		s.k.base, recentCallsRead, servedRead).Slice()
 	if err != nil {
 		return snap, s.fail(ctx, err)
 	}
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return snap, fmt.Errorf("snapshot script answered %d parts", len(res))
 	}
 	seq, _ := res[0].(string)
@@ -776,5 +778,42 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 		perLine[c.Line]++
 		snap.Recent = append(snap.Recent, c.Call)
 	}
+	if snap.Served, err = decodeServed(res[4]); err != nil {
+		return snap, err
+	}
 	return snap, nil
+}
+
+// servedRead is how many of a day's latest consultations a snapshot reads,
+// of which it keeps queue.ServedPerLine per line (as the SQLite store).
+const servedRead = 200
+
+// decodeServed turns the snapshot script's consultations, newest first,
+// into Snapshot.Served: oldest first, at most queue.ServedPerLine per line.
+func decodeServed(v any) ([]queue.Served, error) {
+	list, _ := v.([]any)
+	out := []queue.Served{}
+	perLine := map[string]int{}
+	for _, x := range list {
+		f, _ := x.([]any)
+		str := make([]string, 3)
+		for i := range min(len(f), 3) {
+			str[i], _ = f[i].(string)
+		}
+		if str[0] == "" {
+			continue // retired with its day meanwhile
+		}
+		called, err1 := strconv.ParseInt(str[1], 10, 64)
+		finished, err2 := strconv.ParseInt(str[2], 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("served consultation %v: %w", f, err)
+		}
+		if perLine[str[0]] >= queue.ServedPerLine {
+			continue
+		}
+		perLine[str[0]]++
+		out = append(out, queue.Served{Line: str[0], CalledAt: time.UnixMilli(called).UTC(), FinishedAt: time.UnixMilli(finished).UTC()})
+	}
+	slices.Reverse(out)
+	return out, nil
 }

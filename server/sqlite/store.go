@@ -589,7 +589,7 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 			srows.Close()
 			return snap, unavailable(err)
 		}
-		if servedPerLine[sv.Line] >= 20 {
+		if servedPerLine[sv.Line] >= queue.ServedPerLine {
 			continue
 		}
 		servedPerLine[sv.Line]++

@@ -1354,6 +1354,64 @@ func testSnapshot(t *testing.T, open func(t *testing.T) queue.Store) {
 		// Newest first: both jmd calls, then the newest RecentCalls of mbe.
 		checkRecent(t, f.snapshot(t, f.day()).Recent, calls[:2+queue.RecentCalls])
 	})
+
+	// Served feeds the waiting-time estimate: the day's finished
+	// consultations (done, never no-shows or transfers), oldest first, at
+	// most the last 20 per line.
+	t.Run("Served", func(t *testing.T) {
+		f := setup(t, open)
+		perLine := queue.ServedPerLine
+		n := perLine + 2
+		for range n {
+			f.draw(t, "mbe")
+		}
+		j := f.draw(t, "jmd")
+		f.draw(t, "jmd")
+		var want []queue.Served
+		for i := range n {
+			f.clock.Advance(time.Minute)
+			tk := f.next(t, "Platz 1", "mbe")
+			called := f.now()
+			f.clock.Advance(time.Duration(5+i) * time.Minute)
+			f.act(t, tk.ID, queue.ActDone, "")
+			want = append(want, queue.Served{Line: "mbe", CalledAt: called, FinishedAt: f.now()})
+		}
+		want = want[n-perLine:]
+		// A jmd consultation ends after them; a no-show and a transfer are
+		// not consultations.
+		f.clock.Advance(time.Minute)
+		jc := f.next(t, "Platz 2", "jmd")
+		if jc.ID != j.ID {
+			t.Fatalf("called %s, want %s", jc.Number, j.Number)
+		}
+		jCalled := f.now()
+		f.clock.Advance(12 * time.Minute)
+		f.act(t, jc.ID, queue.ActDone, "")
+		want = append(want, queue.Served{Line: "jmd", CalledAt: jCalled, FinishedAt: f.now()})
+		f.clock.Advance(time.Minute)
+		ns := f.next(t, "Platz 2", "jmd")
+		f.act(t, ns.ID, queue.ActNoShow, "")
+		m := f.draw(t, "mbe")
+		mc := f.next(t, "Platz 1", "mbe")
+		if mc.ID != m.ID {
+			t.Fatalf("called %s, want %s", mc.Number, m.Number)
+		}
+		f.act(t, mc.ID, queue.ActTransfer, "jmd")
+
+		got := f.snapshot(t, f.day()).Served
+		if len(got) != len(want) {
+			t.Fatalf("served %d consultations %+v, want %d %+v", len(got), got, len(want), want)
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Line != w.Line || !g.CalledAt.Equal(w.CalledAt) || !g.FinishedAt.Equal(w.FinishedAt) {
+				t.Errorf("served %d: %+v, want %+v", i, g, w)
+			}
+		}
+		if other := f.snapshot(t, "2026-03-10"); len(other.Served) != 0 {
+			t.Errorf("snapshot of another day: %d served, want none", len(other.Served))
+		}
+	})
 }
 
 func checkRecent(t *testing.T, got, want []queue.Call) {
