@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"wartemarke/internal/procstat"
 )
 
 // SoakOptions say how long and how hard to soak.
@@ -48,22 +47,7 @@ func TakeSample(srv *Server, start time.Time) Sample {
 	runtime.ReadMemStats(&m)
 	seq, _ := srv.App.Store.LastSeq(context.Background())
 	return Sample{Elapsed: time.Since(start), Sim: srv.Clock.Now(), HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, Sys: m.Sys,
-		RSS: rss(), Goroutines: runtime.NumGoroutine(), Clients: srv.App.Hub.Clients(), Seq: seq}
-}
-
-// rss is the process's resident set from /proc (0 where there is none).
-func rss() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+		RSS: procstat.RSS(0), Goroutines: runtime.NumGoroutine(), Clients: srv.App.Hub.Clients(), Seq: seq}
 }
 
 // Bounds of the judgement "flat", comparing the last third of the samples

@@ -60,6 +60,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"wartemarke/internal/procstat"
 )
 
 // Limits that keep a run bounded.
@@ -253,7 +255,7 @@ func (t *target) memory() (memStats, error) {
 		return m, err
 	}
 	if t.pid > 0 {
-		m.RSS = rss(t.pid)
+		m.RSS = procstat.RSS(t.pid)
 	}
 	return m, nil
 }
@@ -277,21 +279,6 @@ func cpuTime(pid int) time.Duration {
 		}
 	}
 	return sum
-}
-
-// rss reads a process's resident set size from /proc.
-func rss(pid int) uint64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // displays is the set of connected displays and the countdown that finds

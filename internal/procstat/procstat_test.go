@@ -1,0 +1,20 @@
+package procstat
+
+import (
+	"os"
+	"runtime"
+	"testing"
+)
+
+func TestRSS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	self, byPid := RSS(0), RSS(os.Getpid())
+	if self < 1<<20 || byPid < 1<<20 {
+		t.Fatalf("RSS(0) = %d, RSS(pid) = %d; a Go test process holds more than 1 MiB", self, byPid)
+	}
+	if RSS(1<<30) != 0 {
+		t.Fatal("RSS of a process that does not exist is not 0")
+	}
+}
