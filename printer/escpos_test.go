@@ -6,7 +6,6 @@ import (
 	"errors"
 	"image"
 	"image/png"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,25 +126,7 @@ func TestESCPOSNoAnswer(t *testing.T) {
 }
 
 func TestESCPOSOffline(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	tr := mustOpenESCPOS(t, "escpos://"+addr)
-	start := time.Now()
-	err = printSlip(t, tr, testSlip("de"))
-	if got := Reasons(err); !slices.Equal(got, []string{ReasonOffline}) {
-		t.Errorf("Print to a closed port: reasons %v (%v), want [offline]", got, err)
-	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("Print to a closed port took %v; want it to fail fast", took)
-	}
-	st, err := tr.Status(context.Background())
-	if err == nil || st.State != StateError || !st.Has(ReasonOffline) {
-		t.Errorf("Status = %+v, %v; want error with offline", st, err)
-	}
+	testOffline(t, mustOpenESCPOS(t, "escpos://"+closedAddr(t)))
 }
 
 // TestESCPOSDevice writes to a file standing in for /dev/usb/lp0: the same

@@ -129,15 +129,30 @@ func rawJobState(tb testing.TB, tr *IPPTransport, jobID int) (int, []string) {
 
 // TestIPPOffline: nothing listens on the port, as when the printer is off.
 func TestIPPOffline(t *testing.T) {
+	testOffline(t, mustOpenIPP(t, "ipp://"+closedAddr(t)+"/ipp/print"))
+}
+
+// closedAddr returns host:port of a local port that nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	tr := mustOpenIPP(t, "ipp://"+addr+"/ipp/print")
+	return addr
+}
+
+// testOffline checks a transport whose printer does not listen: Print
+// fails fast with reason offline, and so does Status.
+func testOffline(t *testing.T, tr interface {
+	Transport
+	StatusReporter
+}) {
+	t.Helper()
 	start := time.Now()
-	err = printSlip(t, tr, testSlip("de"))
+	err := printSlip(t, tr, testSlip("de"))
 	if got := Reasons(err); !slices.Equal(got, []string{ReasonOffline}) {
 		t.Errorf("Print to a closed port: reasons %v (%v), want [offline]", got, err)
 	}
