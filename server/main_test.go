@@ -23,13 +23,22 @@ var buildServer = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return goBuild(dir, "")
+})
+
+// goBuild compiles this command into dir/wartemarke, with version stamped
+// in as deploy/build-release.sh stamps a release (unless it is empty).
+func goBuild(dir, version string) (string, error) {
 	bin := filepath.Join(dir, "wartemarke")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	args := []string{"build", "-o", bin}
+	if version != "" {
+		args = append(args, "-ldflags", "-X main.version="+version)
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", version, err, out)
 	}
 	return bin, nil
-})
+}
 
 // proc is the real server binary running in a child process.
 type proc struct {
@@ -111,15 +120,7 @@ func kioskToken(tb testing.TB, dir string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out, err := exec.Command(bin, "device", "add", "--kind", "kiosk", "--name", "Test", "--token", "--data", dir).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("device add: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`token: (\S+)`).FindSubmatch(out)
-	if m == nil {
-		tb.Fatalf("device add printed no token:\n%s", out)
-	}
-	return string(m[1])
+	return deviceToken(tb, bin, dir, "kiosk", "Test")
 }
 
 func draw(url, token, line, key string) (drawn, int, error) {
@@ -253,22 +254,8 @@ func TestCrashDurability(t *testing.T) {
 func staffToken(tb testing.TB, url, dir string) string {
 	tb.Helper()
 	bin, _ := buildServer()
-	cmd := exec.Command(bin, "user", "add", "--name", "berater", "--role", "counsellor", "--data", dir)
-	cmd.Stdin = strings.NewReader("a long test password\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("user add: %v\n%s", err, out)
-	}
-	res, err := http.Post(url+"/api/v1/session", "application/json", strings.NewReader(`{"name":"berater","password":"a long test password"}`))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	var s struct{ Token string }
-	json.NewDecoder(res.Body).Decode(&s)
-	if res.StatusCode != 200 || s.Token == "" {
-		tb.Fatalf("sign in: %d", res.StatusCode)
-	}
-	return s.Token
+	adminCommand(tb, bin, dir, "a long test password\n", "user", "add", "--name", "berater", "--role", "counsellor")
+	return signIn(tb, url, "berater", "a long test password")
 }
 
 // TestFirstStart checks that a first start creates an admin with a

@@ -155,9 +155,10 @@ type wsMessage struct {
 	Ticket wsTicket `json:"ticket"`
 }
 
-// dialEvents opens the event stream of the instance at base, as a display.
-func dialEvents(t *testing.T, base, token, query string) *websocket.Conn {
-	t.Helper()
+// dialEvents opens the event stream of the instance at base with token (a
+// display's or a counsellor's); the test's cleanup closes it.
+func dialEvents(tb testing.TB, base, token, query string) *websocket.Conn {
+	tb.Helper()
 	h := http.Header{}
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
@@ -168,9 +169,9 @@ func dialEvents(t *testing.T, base, token, query string) *websocket.Conn {
 		if res != nil {
 			status = res.StatusCode
 		}
-		t.Fatalf("dial events at %s: %v (status %d)", base, err, status)
+		tb.Fatalf("dial events at %s: %v (status %d)", base, err, status)
 	}
-	t.Cleanup(func() { c.Close() })
+	tb.Cleanup(func() { c.Close() })
 	return c
 }
 

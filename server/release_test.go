@@ -17,9 +17,9 @@ func TestVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "wartemarke")
-	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=7.7.7-test", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := goBuild(t.TempDir(), "7.7.7-test")
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, arg := range []string{"--version", "version", "-version"} {
 		out, err := exec.Command(bin, arg).CombinedOutput()

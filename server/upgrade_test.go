@@ -19,7 +19,6 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/gorilla/websocket"
 
 	"wartemarke/internal/browser"
 	"wartemarke/server/api"
@@ -38,12 +37,7 @@ var buildOldServer = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "wartemarke")
-	out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+oldVersion, "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build (old version): %v\n%s", err, out)
-	}
-	return bin, nil
+	return goBuild(dir, oldVersion)
 })
 
 // TestUpgrade restarts the service into a new build in the middle of
@@ -416,7 +410,7 @@ func adminCommand(tb testing.TB, bin, dir, stdin string, args ...string) []byte 
 }
 
 // deviceToken pairs a device of kind with bin's admin command and returns
-// its token, as kioskToken does for the current build.
+// its token.
 func deviceToken(tb testing.TB, bin, dir, kind, name string) string {
 	tb.Helper()
 	out := adminCommand(tb, bin, dir, "", "device", "add", "--kind", kind, "--name", name, "--token")
@@ -492,15 +486,7 @@ func waitingNow(tb testing.TB, url string) map[string]int {
 // and each number's ticket id.
 func issuedNumbers(tb testing.TB, url, staff string) (map[string][]string, map[string]string) {
 	tb.Helper()
-	h := http.Header{"Authorization": {"Bearer " + staff}}
-	c, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/api/v1/events?since=0", h)
-	if err != nil {
-		status := 0
-		if res != nil {
-			status = res.StatusCode
-		}
-		tb.Fatalf("event stream: %v (status %d)", err, status)
-	}
+	c := dialEvents(tb, url, staff, "?since=0")
 	defer c.Close()
 	out, ids := map[string][]string{}, map[string]string{}
 	for {
