@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -156,26 +155,10 @@ func gongs(t *testing.T, tab *browser.Tab) int {
 	return browser.Eval[int](tab, `window.wartemarkeDisplay.log.filter((e) => e.kind === "gong").length`)
 }
 
-// call sends an API request with a Bearer token and decodes the ticket.
+// call calls the API with a Bearer token and decodes the ticket.
 func (r *Running) call(t *testing.T, token, method, path string, body any) queue.Ticket {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, r.URL()+path, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
+	b := r.API(t, token, method, path, body)
 	var tk queue.Ticket
 	if err := json.Unmarshal(b, &tk); err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -99,6 +100,30 @@ func MustStartWith(tb testing.TB, change func(*app.Config), before ...func(*app.
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// API calls the API with a Bearer token (body, when not nil, as JSON),
+// fails the test on a status other than 2xx and returns the answer.
+func (r *Running) API(tb testing.TB, token, method, path string, body any) []byte {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, r.URL()+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		tb.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	return b
 }
 
 // Get calls the API as the signed-in admin and decodes the JSON answer.

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,29 +29,6 @@ type phoneTicket struct {
 	StatusURL string `json:"status_url"`
 }
 
-// phoneAPI calls the API with a Bearer token and returns the body.
-func phoneAPI(t *testing.T, a *Running, token, method, path string, body any) []byte {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, a.URL()+path, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	return b
-}
-
 func phoneTicketOf(t *testing.T, b []byte) phoneTicket {
 	t.Helper()
 	var tk phoneTicket
@@ -66,7 +41,7 @@ func phoneTicketOf(t *testing.T, b []byte) phoneTicket {
 // phoneDraw draws a ticket as the kiosk does.
 func phoneDraw(t *testing.T, a *Running, line, lang string) phoneTicket {
 	t.Helper()
-	tk := phoneTicketOf(t, phoneAPI(t, a, a.Kiosk, "POST", "/api/v1/tickets", map[string]string{"line": line, "lang": lang}))
+	tk := phoneTicketOf(t, a.API(t, a.Kiosk, "POST", "/api/v1/tickets", map[string]string{"line": line, "lang": lang}))
 	if !strings.HasPrefix(tk.StatusURL, a.URL()+"/t/") {
 		t.Fatalf("ticket %s has status_url %q", tk.Number, tk.StatusURL)
 	}
@@ -76,12 +51,12 @@ func phoneDraw(t *testing.T, a *Running, line, lang string) phoneTicket {
 // phoneNext calls the next ticket to desk as a counsellor.
 func phoneNext(t *testing.T, a *Running, desk string, lines ...string) phoneTicket {
 	t.Helper()
-	return phoneTicketOf(t, phoneAPI(t, a, a.Staff, "POST", "/api/v1/desks/"+url.PathEscape(desk)+"/next", map[string][]string{"lines": lines}))
+	return phoneTicketOf(t, a.API(t, a.Staff, "POST", "/api/v1/desks/"+url.PathEscape(desk)+"/next", map[string][]string{"lines": lines}))
 }
 
 func phoneAction(t *testing.T, a *Running, id, action string) {
 	t.Helper()
-	phoneAPI(t, a, a.Staff, "POST", "/api/v1/tickets/"+id+"/"+action, nil)
+	a.API(t, a.Staff, "POST", "/api/v1/tickets/"+id+"/"+action, nil)
 }
 
 // phoneWatch records, from before the page's first script, every resource
