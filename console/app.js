@@ -58,13 +58,6 @@ const TICK_MS = 2000;
 const SESSION_RETRY_MS = 3000;
 /** Waiting numbers listed per line in the overview. */
 const QUEUE_SHOWN = 12;
-/**
- * Events the shared model (ui-common/events.js) does not apply yet: each
- * sends a ticket back to waiting. The console keeps those tickets itself
- * (state.extra) until a later event of the ticket reaches the model.
- */
-const BACK_TO_WAITING = new Set(["ticket.put_back", "ticket.reactivated"]);
-
 const SIGNIN = "/signin?next=/console";
 
 const $ = (id) => document.getElementById(id);
@@ -93,11 +86,6 @@ const state = {
    * never jumps back while an event is on its way (or the stream is down).
    */
   overrides: new Map(),
-  /**
-   * Tickets as their last put-back or reactivated event left them, by id
-   * (see BACK_TO_WAITING); they win over the model.
-   */
-  extra: new Map(),
   /** @type {import("./format.js").NoShow[]} today's no-shows seen here, newest first */
   noShows: loadNoShows(),
   /** The waiting ticket picked for a call out of order (id), or "". */
@@ -202,11 +190,9 @@ function problem() {
 
 function tickets() {
   const all = { ...live.model.tickets };
-  for (const layer of [state.extra, state.overrides]) {
-    for (const [id, tk] of layer) {
-      if (tk.status === "waiting" || tk.status === "called") all[id] = tk;
-      else delete all[id];
-    }
+  for (const [id, tk] of state.overrides) {
+    if (tk.status === "waiting" || tk.status === "called") all[id] = tk;
+    else delete all[id];
   }
   return all;
 }
@@ -1183,7 +1169,6 @@ function wireDialogs() {
 function onMessage(model, msg, prev) {
   if (msg.type === "snapshot") {
     state.overrides.clear();
-    state.extra.clear();
     // Open again (reactivated while this console was away): no longer a no-show.
     const open = state.noShows.filter((e) => model.tickets[e.id]);
     if (open.length) setNoShows(state.noShows.filter((e) => !model.tickets[e.id]));
@@ -1196,12 +1181,6 @@ function onMessage(model, msg, prev) {
   } else if (msg.ticket) {
     const id = msg.ticket.id;
     state.overrides.delete(id);
-    if (BACK_TO_WAITING.has(msg.type)) state.extra.set(id, msg.ticket);
-    else if (state.extra.has(id)) {
-      // A slip's outcome changes no status; any other event the model applies.
-      if (msg.type === "ticket.printed" || msg.type === "ticket.print_failed") state.extra.set(id, msg.ticket);
-      else state.extra.delete(id);
-    }
     const ns = msg.type === "ticket.no_show" ? noShowEntry(msg.ticket, msg.at) : null;
     if (ns) setNoShows(addNoShow(state.noShows, ns));
     else if (msg.ticket.status !== "no_show") dropNoShow(id);
