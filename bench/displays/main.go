@@ -61,6 +61,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"wartemarke/bench/internal/memstat"
 	"wartemarke/internal/procstat"
 )
 
@@ -233,12 +234,11 @@ func (t *target) post(path, body, token string, want int) error {
 	return nil
 }
 
-// memStats mirrors bench/internal/memstat.Stats.
+// memStats is what the server reports at its memory URL, and the RSS of
+// its process as /proc tells it.
 type memStats struct {
-	HeapLive   uint64 `json:"heap_live"`
-	Stacks     uint64 `json:"stacks"`
-	Goroutines int    `json:"goroutines"`
-	RSS        uint64 `json:"rss"`
+	memstat.Stats
+	RSS uint64
 }
 
 func (t *target) memory() (memStats, error) {
