@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -16,20 +15,11 @@ import (
 // TestKioskPrinters draws at two kiosks, one with its own printer, and
 // checks that each slip comes out of its kiosk's printer, a reprint too.
 func TestKioskPrinters(t *testing.T) {
-	auth.BcryptCost = 4
 	shared, own := t.TempDir(), t.TempDir()
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.Data = "127.0.0.1:0", t.TempDir()
+	cfg := testConfig(t)
 	cfg.Printer = "file://" + shared
 	cfg.KioskPrinters = map[string]string{"Eingang Nord": "file://" + own}
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(context.Background())
+	a := startApp(t, cfg, nil)
 	ctx := context.Background()
 	token := func(name string) string {
 		_, code, _ := a.Auth.AddDevice(ctx, auth.Kiosk, name)
@@ -107,18 +97,9 @@ func TestKioskPrinters(t *testing.T) {
 // TestHealthShowsPrinters checks that signed-in staff see the printers'
 // state in /healthz and the public does not.
 func TestHealthShowsPrinters(t *testing.T) {
-	auth.BcryptCost = 4
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.Data = "127.0.0.1:0", t.TempDir()
+	cfg := testConfig(t)
 	cfg.Printer = "file://" + t.TempDir()
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(context.Background())
+	a := startApp(t, cfg, nil)
 	a.Auth.AddUser(t.Context(), "chefin", auth.RoleAdmin, "a long test password")
 	staff, _, _ := a.Auth.SignIn(t.Context(), "chefin", "a long test password")
 	get := func(token string) string {

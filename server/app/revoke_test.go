@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,17 +16,7 @@ import (
 // it through the API and checks that the stream closes at once and a new
 // one is refused; a foreign Origin is refused too.
 func TestRevokeCutsWebsocket(t *testing.T) {
-	auth.BcryptCost = 4
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.Data, cfg.Printer = "127.0.0.1:0", t.TempDir(), "none"
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(context.Background())
+	a := startApp(t, testConfig(t), nil)
 	ctx := context.Background()
 	d, code, _ := a.Auth.AddDevice(ctx, auth.Display, "Warteraum")
 	_, token, err := a.Auth.Pair(ctx, code)
