@@ -33,14 +33,7 @@ func scanStatsTicket(row scanner) (queue.StatsTicket, error) {
 		return t, err
 	}
 	t.IssuedAt = time.UnixMilli(issued).UTC()
-	if called.Valid {
-		c := time.UnixMilli(called.Int64).UTC()
-		t.CalledAt = &c
-	}
-	if finished.Valid {
-		f := time.UnixMilli(finished.Int64).UTC()
-		t.FinishedAt = &f
-	}
+	t.CalledAt, t.FinishedAt = fromMillis(called), fromMillis(finished)
 	return t, nil
 }
 
