@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -203,8 +204,10 @@ func (r *SoakResult) judge() {
 	} else {
 		third := len(ss) / 3
 		first, last := ss[:third], ss[len(ss)-third:]
-		r.HeapFirst, r.HeapLast = medianHeap(first), medianHeap(last)
-		r.GoFirst, r.GoLast = medianGoroutines(first), medianGoroutines(last)
+		heap := func(s Sample) uint64 { return s.HeapInuse }
+		goroutines := func(s Sample) int { return s.Goroutines }
+		r.HeapFirst, r.HeapLast = sampleMedian(first, heap), sampleMedian(last, heap)
+		r.GoFirst, r.GoLast = sampleMedian(first, goroutines), sampleMedian(last, goroutines)
 		if float64(r.HeapLast) > float64(r.HeapFirst)*(1+heapGrowth)+heapSlack {
 			fail("heap in use grew from %s (first third, median) to %s (last third), more than %.0f %% + %s",
 				mib(r.HeapFirst), mib(r.HeapLast), heapGrowth*100, mib(heapSlack))
@@ -225,19 +228,12 @@ func (r *SoakResult) judge() {
 	}
 }
 
-func medianHeap(ss []Sample) uint64 {
-	v := make([]uint64, len(ss))
+// sampleMedian is the median of f over ss (the upper middle for an even
+// count).
+func sampleMedian[T cmp.Ordered](ss []Sample, f func(Sample) T) T {
+	v := make([]T, len(ss))
 	for i, s := range ss {
-		v[i] = s.HeapInuse
-	}
-	slices.Sort(v)
-	return v[len(v)/2]
-}
-
-func medianGoroutines(ss []Sample) int {
-	v := make([]int, len(ss))
-	for i, s := range ss {
-		v[i] = s.Goroutines
+		v[i] = f(s)
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
