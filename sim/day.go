@@ -361,7 +361,7 @@ func (d *day) draw(ctx context.Context, c *API, v *visitor) {
 		}
 		var ae *apiError
 		switch st := statusOf(err); {
-		case st == http.StatusConflict && asAPI(err, &ae) && ae.Code == "closed":
+		case st == http.StatusConflict && errors.As(err, &ae) && ae.Code == "closed":
 			// The cut-off's refusal says no more numbers are issued
 			// today; outside the hours the line is plainly closed.
 			refused := "closed"
@@ -389,8 +389,6 @@ func (d *day) took(what string, dur time.Duration) {
 	d.latency[what] = append(d.latency[what], dur)
 	d.mu.Unlock()
 }
-
-func asAPI(err error, ae **apiError) bool { return errors.As(err, ae) }
 
 // lookup finds the visitor holding a ticket; the kiosk records it right
 // after the draw's answer, which a quick counsellor may beat by moments.
