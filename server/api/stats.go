@@ -268,16 +268,8 @@ func summaryRow(label string, a queue.Aggregate) lineRow {
 	f := stats.FiguresOf(a)
 	return lineRow{Label: label, Drawn: stats.Count(a.Drawn), Served: stats.Count(a.Served), NoShows: stats.Count(a.NoShows),
 		Transfers: stats.Count(a.Transfers), TurnedAway: stats.Count(a.TurnedAway),
-		WaitMedian: minutesDE(f.WaitMedian, f.WaitN), WaitP90: minutesDE(f.WaitP90, f.WaitN),
-		ServiceMedian: minutesDE(f.ServiceMedian, f.ServiceN)}
-}
-
-// minutesDE writes a time figure the German way, "–" for too few cases.
-func minutesDE(v float64, n int) string {
-	if s := stats.Minutes(v, n); s != "" {
-		return strings.ReplaceAll(s, ".", ",")
-	}
-	return "–"
+		WaitMedian: report.Minutes(f.WaitMedian, f.WaitN), WaitP90: report.Minutes(f.WaitP90, f.WaitN),
+		ServiceMedian: report.Minutes(f.ServiceMedian, f.ServiceN)}
 }
 
 // Chart geometry, in viewBox units.
@@ -453,7 +445,7 @@ func waitChart(aggs []queue.Aggregate, from, to time.Time) chart {
 			v := series.value(p.f)
 			seg = append(seg, fmt.Sprintf("%.1f,%.1f", p.x, y(v)))
 			c.Dots = append(c.Dots, svgDot{X: p.x, Y: y(v), Class: series.class,
-				Title: p.day + ": " + series.label + " " + minutesDE(v, p.f.WaitN) + " min"})
+				Title: p.day + ": " + series.label + " " + report.Minutes(v, p.f.WaitN) + " min"})
 		}
 		flush()
 		c.Legend = append(c.Legend, legendItem{Class: series.class, Label: series.label})

@@ -205,13 +205,13 @@ func byLine(m Month) ([]string, []queue.Aggregate) {
 
 func timeRow(label string, a queue.Aggregate) []string {
 	f := stats.FiguresOf(a)
-	return []string{label, minutes(f.WaitMedian, f.WaitN), minutes(f.WaitP90, f.WaitN),
-		minutes(f.ServiceMedian, f.ServiceN), stats.Count(f.WaitN)}
+	return []string{label, Minutes(f.WaitMedian, f.WaitN), Minutes(f.WaitP90, f.WaitN),
+		Minutes(f.ServiceMedian, f.ServiceN), stats.Count(f.WaitN)}
 }
 
-// minutes writes a time figure the German way ("17,5"), or "–" for one
+// Minutes writes a time figure the German way ("17,5"), or "–" for one
 // resting on too few tickets.
-func minutes(v float64, n int) string {
+func Minutes(v float64, n int) string {
 	s := stats.Minutes(v, n)
 	if s == "" {
 		return "–"
