@@ -188,28 +188,18 @@ func (a *App) Start() error {
 	a.ln = ln
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	a.wg.Add(3)
-	go func() {
-		defer a.wg.Done()
+	a.wg.Go(func() {
 		if err := a.Hub.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Logger.Error("hub stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer a.wg.Done()
-		a.Slips.Run(ctx)
-	}()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.runRetention(ctx)
-	}()
-	go func() {
-		defer a.wg.Done()
+	})
+	a.wg.Go(func() { a.Slips.Run(ctx) })
+	a.wg.Go(func() { a.runRetention(ctx) })
+	a.wg.Go(func() {
 		if err := a.serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Logger.Error("http server stopped", "err", err)
 		}
-	}()
+	})
 	a.wg.Go(func() { a.Metrics.Run(ctx) })
 	return nil
 }
