@@ -113,9 +113,10 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 		return Ticket{}, false, err
 	}
 	if mode == ModeClosed {
-		if idemKey != "" && s.knownKey(ctx, l, lang, idemKey, bodyHash, now) {
-			return s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
-				IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
+		if idemKey != "" {
+			if t, replay, err := s.replay(ctx, l, lang, idemKey, bodyHash, now); err == nil && replay {
+				return t, true, nil
+			}
 		}
 		return Ticket{}, false, Errorf(Closed, "%s is closed for today", l.Name)
 	}
@@ -127,8 +128,7 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 	} else if !open {
 		// A retry of a draw made just before closing must still get its
 		// ticket: only a key the store does not know is refused.
-		t, replay, err := s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
-			IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
+		t, replay, err := s.replay(ctx, l, lang, idemKey, bodyHash, now)
 		if err == nil && replay {
 			return t, true, nil
 		}
@@ -138,7 +138,8 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 		return Ticket{}, false, closedError(l, next, s.Location)
 	}
 	if len(l.Hours) > 0 && s.CutOffGrace >= 0 {
-		e := s.EstimateWait(s.figures(ctx, now), l.ID, s.waitingIn(ctx, l.ID, now))
+		f := s.figures(ctx, now)
+		e := s.EstimateWait(f, l.ID, waitingIn(f, l.ID))
 		// A retry of a draw that already has its ticket still gets it.
 		if s.CutOff(l, now, e) && (idemKey == "" || !s.knownKey(ctx, l, lang, idemKey, bodyHash, now)) {
 			if s.OnTurnedAway != nil {
@@ -202,10 +203,10 @@ func (s *Service) figures(ctx context.Context, now time.Time) Snapshot {
 	return s.est.snap
 }
 
-// waitingIn counts the waiting tickets of a line in the figures.
-func (s *Service) waitingIn(ctx context.Context, line string, now time.Time) int {
+// waitingIn counts the waiting tickets of a line in the figures f.
+func waitingIn(f Snapshot, line string) int {
 	n := 0
-	for _, t := range s.figures(ctx, now).Tickets {
+	for _, t := range f.Tickets {
 		if t.Line == line && t.Status == StatusWaiting {
 			n++
 		}
@@ -216,9 +217,15 @@ func (s *Service) waitingIn(ctx context.Context, line string, now time.Time) int
 // knownKey tells whether an Idempotency-Key already has its ticket (a
 // retry, which must get it even after the cut-off).
 func (s *Service) knownKey(ctx context.Context, l Line, lang, key, hash string, now time.Time) bool {
-	_, replay, err := s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
-		IdemKey: key, IdemHash: hash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
+	_, replay, err := s.replay(ctx, l, lang, key, hash, now)
 	return err == nil && replay
+}
+
+// replay asks the store for the ticket an Idempotency-Key already has,
+// without drawing a new one.
+func (s *Service) replay(ctx context.Context, l Line, lang, key, hash string, now time.Time) (Ticket, bool, error) {
+	return s.Store.Draw(ctx, DrawRequest{Line: l, Lang: lang, Now: now, Day: s.Day(now),
+		IdemKey: key, IdemHash: hash, IdemSince: now.Add(-IdempotencyTTL), ReplayOnly: true})
 }
 
 // withEstimate fills in t's estimate when it waits.
