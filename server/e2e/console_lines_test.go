@@ -26,7 +26,7 @@ func TestConsoleLineModeReachesKiosk(t *testing.T) {
 	admin := b.Tab(t, a.URL()+"/console#verwaltung", consoleLaptopW, consoleLaptopH, a.StaffCookie())
 	row := `document.querySelector('[data-testid="line-mode-mbe"]')`
 	consoleWait(t, admin, row+` && `+row+`.dataset.mode === "auto" && !!document.querySelector('[data-testid="line-mode-jmd"]')`, 10*time.Second)
-	if got := consoleText(t, admin, "line-state-mbe"); got != "geöffnet (Öffnungszeiten)" {
+	if got := text(t, admin, "line-state-mbe"); got != "geöffnet (Öffnungszeiten)" {
 		t.Fatalf("MBE shows %q, want open by its hours", got)
 	}
 	if !browser.Eval[bool](admin, `document.querySelector('[data-testid="line-auto-mbe"]').disabled`) {
@@ -39,7 +39,7 @@ func TestConsoleLineModeReachesKiosk(t *testing.T) {
 	consoleWait(t, kiosk, mbeTag+` !== "BUTTON"`, 5*time.Second)
 	t.Logf("the kiosk showed MBE closed %v after the click", time.Since(start).Round(time.Millisecond))
 	kiosk.WaitText("line-status-mbe", "Jetzt geschlossen", 2*time.Second)
-	if got := consoleText(t, kiosk, "line-jmd"); strings.Contains(got, "geschlossen") {
+	if got := text(t, kiosk, "line-jmd"); strings.Contains(got, "geschlossen") {
 		t.Fatalf("JMD shows %q, want it still open", got)
 	}
 	admin.WaitText("line-state-mbe", "von Hand geschlossen", 5*time.Second)
@@ -67,7 +67,7 @@ func TestConsoleLineModeReachesKiosk(t *testing.T) {
 	// Opened by hand shows as such; JMD was never touched.
 	admin.Click("line-open-mbe")
 	admin.WaitText("line-state-mbe", "opened by hand", 5*time.Second)
-	if got := consoleText(t, admin, "line-state-jmd"); got != "open (opening hours)" {
+	if got := text(t, admin, "line-state-jmd"); got != "open (opening hours)" {
 		t.Fatalf("JMD shows %q", got)
 	}
 	admin.Click("lang-de")

@@ -88,7 +88,7 @@ func TestConsoleCallOutOfOrder(t *testing.T) {
 	third := consoleRulesDraw(t, a, "mbe")
 	jmd := consoleRulesDraw(t, a, "jmd")
 	tab.WaitText("picks", third.Number, 5*time.Second)
-	if got := consoleText(t, tab, "picks"); strings.Contains(got, jmd.Number) || !strings.Contains(got, "seit ") {
+	if got := text(t, tab, "picks"); strings.Contains(got, jmd.Number) || !strings.Contains(got, "seit ") {
 		t.Fatalf("waiting list shows %q: want only MBE (this desk's line), each with its waiting time", got)
 	}
 	if !browser.Eval[bool](tab, `document.querySelector('[data-testid="call-out-of-order"]').disabled === false`) {
@@ -105,10 +105,10 @@ func TestConsoleCallOutOfOrder(t *testing.T) {
 	tab.Do(chromedp.KeyEvent("a"))
 	consoleWait(t, tab, `document.getElementById("call-dialog").open`, 2*time.Second)
 	tab.WaitText("call-title", third.Number, time.Second)
-	if got := consoleText(t, tab, "call-still"); !strings.Contains(got, first.Number+" ist noch aufgerufen") {
+	if got := text(t, tab, "call-still"); !strings.Contains(got, first.Number+" ist noch aufgerufen") {
 		t.Fatalf("the dialog says %q, want that %s is still called and will be done", got, first.Number)
 	}
-	reasons := consoleText(t, tab, "call-reasons")
+	reasons := text(t, tab, "call-reasons")
 	for _, want := range []string{"Termin", "Dolmetschung", "dringend", "kommt zurück", "Barrierefreiheit"} {
 		if !strings.Contains(reasons, want) {
 			t.Fatalf("reasons %q lack %q", reasons, want)
@@ -152,12 +152,12 @@ func TestConsoleCallOutOfOrder(t *testing.T) {
 	// Next asks first while the number is still called; cancel keeps it.
 	tab.Do(chromedp.KeyEvent("n"))
 	consoleWait(t, tab, `document.getElementById("confirm").open`, 2*time.Second)
-	if got := consoleText(t, tab, "confirm-text"); !strings.Contains(got, third.Number+" ist noch aufgerufen") {
+	if got := text(t, tab, "confirm-text"); !strings.Contains(got, third.Number+" ist noch aufgerufen") {
 		t.Fatalf("Next asks %q", got)
 	}
 	tab.Click("confirm-cancel")
 	consoleWait(t, tab, `!document.getElementById("confirm").open`, 2*time.Second)
-	if got := consoleText(t, tab, "current-number"); got != third.Number {
+	if got := text(t, tab, "current-number"); got != third.Number {
 		t.Fatalf("after cancelling, the current number is %q", got)
 	}
 
@@ -206,7 +206,7 @@ func TestConsolePutBackAndReactivate(t *testing.T) {
 	}
 	// The put_back event has arrived by now: the number stays in the list.
 	time.Sleep(300 * time.Millisecond)
-	if got := consoleText(t, tab, "current-number"); got != "–" {
+	if got := text(t, tab, "current-number"); got != "–" {
 		t.Fatalf("after the put_back event the console shows %q as current", got)
 	}
 
@@ -274,7 +274,7 @@ func TestConsolePutBackAndReactivate(t *testing.T) {
 		t.Fatalf("error %q, want the seconds to wait", got)
 	}
 	consoleIdle(t, tab)
-	if got := consoleText(t, tab, "current-number"); got != j2.Number {
+	if got := text(t, tab, "current-number"); got != j2.Number {
 		t.Fatalf("after the refused recall the console shows %q", got)
 	}
 

@@ -52,12 +52,6 @@ func consoleWait(tb testing.TB, tab *browser.Tab, cond string, within time.Durat
 	}
 }
 
-// consoleText is the innerText of the element with data-testid id.
-func consoleText(tb testing.TB, tab *browser.Tab, id string) string {
-	tb.Helper()
-	return browser.Eval[string](tab, fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||""`, browser.TestID(id)))
-}
-
 // consoleUser adds a counsellor account and signs it in; the cookie lets
 // a tab start signed in.
 func consoleUser(tb testing.TB, a *Running, name string) browser.Cookie {
@@ -76,22 +70,7 @@ func consoleUser(tb testing.TB, a *Running, name string) browser.Cookie {
 // consoleDraw draws a ticket as the paired kiosk (Bearer token) and returns its number.
 func consoleDraw(tb testing.TB, a *Running, line string) string {
 	tb.Helper()
-	req, _ := http.NewRequest("POST", a.URL()+"/api/v1/tickets", strings.NewReader(`{"line":"`+line+`","lang":"de"}`))
-	req.Header.Set("Authorization", "Bearer "+a.Kiosk)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		tb.Fatalf("draw %s: %s", line, res.Status)
-	}
-	var tk struct{ Number string }
-	if err := json.NewDecoder(res.Body).Decode(&tk); err != nil {
-		tb.Fatal(err)
-	}
-	return tk.Number
+	return consoleRulesDraw(tb, a, line).Number
 }
 
 // consoleOpenDesk types the desk label (Enter reports it) and serves only lines.
@@ -255,7 +234,7 @@ func TestConsoleAdminDevices(t *testing.T) {
 	b := browser.New(t)
 	admin := b.Tab(t, a.URL()+"/console#verwaltung", consoleLaptopW, consoleLaptopH, a.StaffCookie())
 	consoleWait(t, admin, `!document.getElementById("view-admin").hidden && document.querySelectorAll('#device-rows tr[data-name]').length >= 2 && document.querySelectorAll('#account-rows tr').length >= 1`, 10*time.Second)
-	if got := consoleText(t, admin, "accounts"); !strings.Contains(got, "leitung (Sie)") {
+	if got := text(t, admin, "accounts"); !strings.Contains(got, "leitung (Sie)") {
 		t.Fatalf("accounts list %q, want leitung marked as the admin's own", got)
 	}
 
@@ -264,7 +243,7 @@ func TestConsoleAdminDevices(t *testing.T) {
 	consoleWait(t, admin, `document.getElementById("pairing").open`, 5*time.Second)
 	pairURL := browser.Eval[string](admin, `document.querySelector('[data-testid="pair-url"]').value`)
 	id := browser.Eval[string](admin, `document.querySelector('[data-testid="pair-url"]').dataset.deviceId`)
-	code := consoleText(t, admin, "pair-code")
+	code := text(t, admin, "pair-code")
 	if !strings.Contains(pairURL, "/pair?code=") || !strings.Contains(pairURL, code) || id == "" {
 		t.Fatalf("pairing dialog shows link %q, code %q, device %q", pairURL, code, id)
 	}
@@ -288,7 +267,7 @@ func TestConsoleAdminDevices(t *testing.T) {
 	consoleCheck(t, admin, "console-admin-devices")
 
 	admin.Click("revoke-" + id)
-	if got := consoleText(t, admin, "confirm-text"); !strings.Contains(got, "Eingang") {
+	if got := text(t, admin, "confirm-text"); !strings.Contains(got, "Eingang") {
 		t.Fatalf("revoke asks %q", got)
 	}
 	admin.Click("confirm-ok")
@@ -347,7 +326,7 @@ func TestConsolePrintFailureAlert(t *testing.T) {
 	tab.Click("reprint")
 	tab.WaitText("status", "nachgedruckt", 5*time.Second)
 	if browser.Eval[bool](tab, `!document.querySelector('[data-testid="error"]').hidden`) {
-		t.Fatalf("reprint shows an error: %q", consoleText(t, tab, "error"))
+		t.Fatalf("reprint shows an error: %q", text(t, tab, "error"))
 	}
 	// The reprint fails again and the alert offers Nachdrucken once more.
 	tab.WaitText("print-alert", "Nachdrucken", 10*time.Second)
