@@ -66,8 +66,7 @@ func TestKeyLayout(t *testing.T) {
 	}
 	queuetest.MustNext(t, svc, "Raum 2:14", "mbe")
 	queuetest.MustAct(t, svc, a.ID, queue.ActRecall, "")
-	rdb := redis.NewClient(mustParse(t, srv.URL()))
-	defer rdb.Close()
+	rdb := rawClient(t, srv)
 	prefix := "wm:{" + s.Site() + "}:"
 	keys, err := rdb.Keys(t.Context(), "*"+s.Site()+"*").Result()
 	if err != nil {
@@ -88,13 +87,17 @@ func TestKeyLayout(t *testing.T) {
 	}
 }
 
-func mustParse(tb testing.TB, url string) *redis.Options {
+// rawClient is a plain client of srv, to look at the keys behind a store;
+// it is closed when tb ends.
+func rawClient(tb testing.TB, srv *redistest.Server) *redis.Client {
 	tb.Helper()
-	opt, err := redis.ParseURL(url)
+	opt, err := redis.ParseURL(srv.URL())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return opt
+	rdb := redis.NewClient(opt)
+	tb.Cleanup(func() { rdb.Close() })
+	return rdb
 }
 
 // TestEventsTrimmed checks the stream's trimming and that a resume from
@@ -125,8 +128,7 @@ func TestEventsTrimmed(t *testing.T) {
 	if evs, err := s.EventsAfter(t.Context(), n, 100); err != nil || len(evs) != 0 {
 		t.Fatalf("events after the last: %v %v", evs, err)
 	}
-	rdb := redis.NewClient(mustParse(t, srv.URL()))
-	defer rdb.Close()
+	rdb := rawClient(t, srv)
 	if l := rdb.XLen(t.Context(), "wm:{"+s.Site()+"}:events").Val(); l < 10 || l > 200 {
 		t.Errorf("stream holds %d entries, want about 10 (trimmed in blocks)", l)
 	}
