@@ -56,7 +56,8 @@ type drawRequest struct {
 }
 
 func (s *Server) handleDraw(w http.ResponseWriter, r *http.Request) {
-	if p := principalFrom(r.Context()); p.Device != nil && !s.draws.take(p.Device.ID, time.Now()) {
+	p := principalFrom(r.Context())
+	if p.Device != nil && !s.draws.take(p.Device.ID, time.Now()) {
 		writeError(w, r, s.Logger, tooMany(w, time.Minute/time.Duration(max(1, int(s.draws.Rate))), "this kiosk draws too many tickets; please wait a moment"))
 		return
 	}
@@ -85,7 +86,7 @@ func (s *Server) handleDraw(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.Printer != nil {
 		kiosk := ""
-		if p := principalFrom(r.Context()); p.Device != nil {
+		if p.Device != nil {
 			kiosk = p.Device.Name
 		}
 		s.Printer.Submit(t, kiosk)
