@@ -19,12 +19,7 @@ func (s *Store) SetLineMode(ctx context.Context, r queue.LineModeRequest) (queue
 			ON CONFLICT (day, line) DO UPDATE SET state = excluded.state`, r.Mode.Line, r.Day, b); err != nil {
 			return err
 		}
-		var seq int64
-		if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(queue.EventLineUpdated), r.Now.UnixMilli(), b)
-		return err
+		return recordState(ctx, tx, queue.EventLineUpdated, r.Now, b)
 	})
 	if err != nil {
 		return queue.LineMode{}, unavailable(err)

@@ -184,10 +184,28 @@ func recordAt(ctx context.Context, tx *batchTx, seq int64, typ queue.EventType, 
 	if err != nil {
 		return queue.Event{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(typ), at.UnixMilli(), b); err != nil {
-		return queue.Event{}, fmt.Errorf("insert event: %w", err)
+	if err := insertEvent(ctx, tx, seq, typ, at, b); err != nil {
+		return queue.Event{}, err
 	}
 	return queue.Event{Seq: seq, Type: typ, At: at, Ticket: t}, nil
+}
+
+// recordState appends an event carrying b, a desk's or a line's state as
+// JSON, with the next seq.
+func recordState(ctx context.Context, tx *batchTx, typ queue.EventType, at time.Time, b []byte) error {
+	seq, err := nextSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	return insertEvent(ctx, tx, seq, typ, at, b)
+}
+
+// insertEvent writes the event seq with its payload b.
+func insertEvent(ctx context.Context, tx *batchTx, seq int64, typ queue.EventType, at time.Time, b []byte) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(typ), at.UnixMilli(), b); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return nil
 }
 
 const ticketCols = `id, day, line, issued_line, num, number, lang, status, place, desk, recalls, transfers, token, issued_at, called_at, finished_at, print, print_error, call_reason`
@@ -501,16 +519,7 @@ func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskSta
 			ON CONFLICT (day, label) DO UPDATE SET state = excluded.state`, r.State.Label, r.Day, b); err != nil {
 			return err
 		}
-		var seq int64
-		if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
-			return err
-		}
-		ev, err := json.Marshal(r.State)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(queue.EventDeskUpdated), r.Now.UnixMilli(), ev)
-		return err
+		return recordState(ctx, tx, queue.EventDeskUpdated, r.Now, b)
 	})
 	if err != nil {
 		return queue.DeskState{}, unavailable(err)
