@@ -33,19 +33,12 @@ type consoleRulesTicket struct {
 // consoleRulesDraw draws a ticket as the paired kiosk and returns it.
 func consoleRulesDraw(tb testing.TB, a *Running, line string) consoleRulesTicket {
 	tb.Helper()
-	req, _ := http.NewRequest("POST", a.URL()+"/api/v1/tickets", strings.NewReader(`{"line":"`+line+`","lang":"de"}`))
-	req.Header.Set("Authorization", "Bearer "+a.Kiosk)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		tb.Fatalf("draw %s: %s", line, res.Status)
+	status, b := a.Send(tb, a.Kiosk, "POST", "/api/v1/tickets", map[string]string{"line": line, "lang": "de"})
+	if status != http.StatusCreated {
+		tb.Fatalf("draw %s: %d %s", line, status, b)
 	}
 	var tk consoleRulesTicket
-	if err := json.NewDecoder(res.Body).Decode(&tk); err != nil {
+	if err := json.Unmarshal(b, &tk); err != nil {
 		tb.Fatal(err)
 	}
 	return tk

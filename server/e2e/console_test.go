@@ -203,15 +203,8 @@ func TestConsoleSignInCallSignOut(t *testing.T) {
 	tab.Click("signout")
 	consoleWait(t, tab, `location.pathname === "/signin"`, 10*time.Second)
 
-	req, _ := http.NewRequest("GET", a.URL()+"/api/v1/session", nil)
-	req.Header.Set("Authorization", "Bearer "+session)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("the signed-out session still gets %s", res.Status)
+	if status, _ := a.Send(t, session, "GET", "/api/v1/session", nil); status != http.StatusUnauthorized {
+		t.Fatalf("the signed-out session still gets %d", status)
 	}
 	snap, err := a.Service.Snapshot(context.Background())
 	if err != nil {
@@ -408,15 +401,8 @@ func TestConsoleDeskPresence(t *testing.T) {
 
 	// An admin removes berater1's account: the server closes that person's
 	// websocket, and the console, finding its session gone, asks to sign in.
-	req, _ := http.NewRequest("DELETE", a.URL()+"/api/v1/users/berater1", nil)
-	req.Header.Set("Authorization", "Bearer "+a.Staff)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusNoContent {
-		t.Fatalf("removing berater1: %s", res.Status)
+	if status, b := a.Send(t, a.Staff, "DELETE", "/api/v1/users/berater1", nil); status != http.StatusNoContent {
+		t.Fatalf("removing berater1: %d %s", status, b)
 	}
 	consoleWait(t, c1, `location.pathname === "/signin"`, 10*time.Second)
 }

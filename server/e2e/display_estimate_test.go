@@ -16,13 +16,9 @@ import (
 func TestDisplayShowsEstimate(t *testing.T) {
 	a := MustStart(t)
 	for range 3 {
-		req, _ := http.NewRequest("POST", a.URL()+"/api/v1/tickets", strings.NewReader(`{"line":"mbe"}`))
-		req.Header.Set("Authorization", "Bearer "+a.Kiosk)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 201 {
-			t.Fatalf("draw: %v %v", res, err)
+		if status, b := a.Send(t, a.Kiosk, "POST", "/api/v1/tickets", map[string]string{"line": "mbe"}); status != http.StatusCreated {
+			t.Fatalf("draw: %d %s", status, b)
 		}
-		res.Body.Close()
 	}
 	var lines []queue.LineState
 	a.Get(t, "/api/v1/lines", &lines)

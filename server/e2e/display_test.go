@@ -181,21 +181,14 @@ func (r *Running) recall(t *testing.T, id string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		req, _ := http.NewRequest("POST", r.URL()+"/api/v1/tickets/"+id+"/recall", nil)
-		req.Header.Set("Authorization", "Bearer "+r.Staff)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		status, b := r.Send(t, r.Staff, "POST", "/api/v1/tickets/"+id+"/recall", nil)
 		switch {
-		case res.StatusCode == http.StatusOK:
+		case status == http.StatusOK:
 			return
-		case res.StatusCode == http.StatusConflict && strings.Contains(string(b), "just now") && time.Now().Before(deadline):
+		case status == http.StatusConflict && strings.Contains(string(b), "just now") && time.Now().Before(deadline):
 			time.Sleep(500 * time.Millisecond)
 		default:
-			t.Fatalf("recall: %d %s", res.StatusCode, b)
+			t.Fatalf("recall: %d %s", status, b)
 		}
 	}
 }

@@ -102,9 +102,9 @@ func MustStartWith(tb testing.TB, change func(*app.Config), before ...func(*app.
 	return r
 }
 
-// API calls the API with a Bearer token (body, when not nil, as JSON),
-// fails the test on a status other than 2xx and returns the answer.
-func (r *Running) API(tb testing.TB, token, method, path string, body any) []byte {
+// Send calls the API with a Bearer token (body, when not nil, as JSON) and
+// returns the status and the answer.
+func (r *Running) Send(tb testing.TB, token, method, path string, body any) (int, []byte) {
 	tb.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -120,8 +120,15 @@ func (r *Running) API(tb testing.TB, token, method, path string, body any) []byt
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		tb.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+	return res.StatusCode, b
+}
+
+// API is Send that fails the test on a status other than 2xx.
+func (r *Running) API(tb testing.TB, token, method, path string, body any) []byte {
+	tb.Helper()
+	status, b := r.Send(tb, token, method, path, body)
+	if status/100 != 2 {
+		tb.Fatalf("%s %s: %d %s", method, path, status, b)
 	}
 	return b
 }
@@ -129,17 +136,11 @@ func (r *Running) API(tb testing.TB, token, method, path string, body any) []byt
 // Get calls the API as the signed-in admin and decodes the JSON answer.
 func (r *Running) Get(tb testing.TB, path string, v any) {
 	tb.Helper()
-	req, _ := http.NewRequest("GET", r.URL()+path, nil)
-	req.Header.Set("Authorization", "Bearer "+r.Staff)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
+	status, b := r.Send(tb, r.Staff, "GET", path, nil)
+	if status != 200 {
+		tb.Fatalf("GET %s: %d", path, status)
 	}
-	defer res.Body.Close()
-	if res.StatusCode != 200 {
-		tb.Fatalf("GET %s: %d", path, res.StatusCode)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		tb.Fatal(err)
 	}
 }
