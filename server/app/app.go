@@ -89,14 +89,19 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	a := &App{Config: cfg, Logger: logger, Store: store, Service: svc}
 	svc.OnTurnedAway = a.countTurnedAway
-	a.Slips = &Printers{def: NewSpooler(renderer, transport, svc, a.slipFor, logger.With("component", "printer")), kiosks: map[string]*Spooler{}}
+	spooler := func(t printer.Transport, log *slog.Logger) *Spooler {
+		sp := NewSpooler(renderer, t, svc, a.slipFor, log)
+		sp.Timeout = time.Duration(cfg.PrintTimeoutSeconds) * time.Second
+		return sp
+	}
+	a.Slips = &Printers{def: spooler(transport, logger.With("component", "printer")), kiosks: map[string]*Spooler{}}
 	for kiosk, url := range cfg.KioskPrinters {
 		t, err := printer.OpenWith(url, renderer.Options())
 		if err != nil {
 			store.Close()
 			return nil, fmt.Errorf("setting kiosk_printers[%q]: %w", kiosk, err)
 		}
-		a.Slips.kiosks[kiosk] = NewSpooler(renderer, t, svc, a.slipFor, logger.With("component", "printer", "kiosk", kiosk))
+		a.Slips.kiosks[kiosk] = spooler(t, logger.With("component", "printer", "kiosk", kiosk))
 	}
 	a.Hub = hub.New(svc, hub.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: logger, OnEvents: func(evs []queue.Event) {
 		// Set by wireOps below, before the hub runs.
@@ -107,7 +112,7 @@ func New(cfg Config, logger *slog.Logger) (*App, error) {
 	client := api.ClientConfig{
 		Office: cfg.Office, Timezone: cfg.Timezone, Languages: cfg.Languages, DisplayLang: cfg.DisplayLang,
 		Lines: cfg.Lines, ClosedDays: cfg.ClosedDays, Desks: []api.DeskConfig{},
-		Printing: a.Slips.Enabled(), PrintTimeoutSeconds: int(printTimeout / time.Second),
+		Printing: a.Slips.Enabled(), PrintTimeoutSeconds: cfg.PrintTimeoutSeconds,
 		CallReasons: cfg.CallReasons, NoShowGraceMinutes: cfg.NoShowGraceMinutes,
 	}
 	for _, d := range cfg.Desks {

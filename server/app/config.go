@@ -80,6 +80,9 @@ type Config struct {
 	// DrawRatePerMinute is how many tickets one kiosk may draw a minute
 	// (benchmarks and load tests raise it).
 	DrawRatePerMinute float64 `json:"draw_rate_per_minute"`
+	// PrintTimeoutSeconds is the print deadline: a slip not printed by
+	// then is reported as failed to the kiosk and the console.
+	PrintTimeoutSeconds int `json:"print_timeout_seconds"`
 	// RetentionDays is how many days per-ticket rows are kept; older days
 	// are folded into anonymous aggregates and their tickets deleted.
 	RetentionDays int `json:"retention_days"`
@@ -137,6 +140,7 @@ func DefaultConfig() Config {
 		RecallIntervalSeconds: int(queue.DefaultMinRecall / time.Second),
 		NoShowGraceMinutes:    int(queue.DefaultNoShowGrace / time.Minute),
 		RetentionDays:         DefaultRetentionDays,
+		PrintTimeoutSeconds:   int(DefaultPrintTimeout / time.Second),
 		Privacy: Privacy{
 			Responsible: "Stadt Offenbach am Main – Bürgerbüro",
 			// Set the office's real contact in the config file; the
@@ -297,6 +301,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NoShowGraceMinutes < 0 || c.NoShowGraceMinutes > 24*60 {
 		bad("no_show_grace_minutes", "must be between 0 and 1440")
+	}
+	if c.PrintTimeoutSeconds < 3 || c.PrintTimeoutSeconds > 300 {
+		bad("print_timeout_seconds", "must be between 3 and 300")
 	}
 	if c.DrawRatePerMinute < 0 {
 		bad("draw_rate_per_minute", "must not be negative")

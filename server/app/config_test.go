@@ -64,6 +64,12 @@ func TestParse(t *testing.T) {
 				t.Fatalf("retention_days=%d, default %d", c.RetentionDays, DefaultConfig().RetentionDays)
 			}
 		}},
+		{name: "print deadline too short", args: []string{"--config", write("pt1.json", `{"print_timeout_seconds":1}`)}, wantErr: "setting print_timeout_seconds"},
+		{name: "print deadline", args: []string{"--config", write("pt30.json", `{"print_timeout_seconds":30}`)}, check: func(t *testing.T, c Config) {
+			if c.PrintTimeoutSeconds != 30 || DefaultConfig().PrintTimeoutSeconds != 15 {
+				t.Fatalf("print_timeout_seconds=%d, default %d", c.PrintTimeoutSeconds, DefaultConfig().PrintTimeoutSeconds)
+			}
+		}},
 		{name: "bad printer", args: []string{"--printer", "lp0"}, wantErr: "setting printer"},
 		{name: "embedded store by default", check: func(t *testing.T, c Config) {
 			if c.Store != "" || c.Site != "default" {

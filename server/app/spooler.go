@@ -13,8 +13,10 @@ import (
 
 // Printing limits.
 const (
-	spoolQueue   = 256              // slips waiting to print; a kiosk draws far fewer
-	printTimeout = 15 * time.Second // a slip not printed by then is reported as failed
+	spoolQueue = 256 // slips waiting to print; a kiosk draws far fewer
+	// DefaultPrintTimeout is how long a slip may take before it is reported
+	// as failed (print_timeout_seconds in the config).
+	DefaultPrintTimeout = 15 * time.Second
 )
 
 // Spooler renders and prints slips in the background, one at a time, so
@@ -28,6 +30,9 @@ type Spooler struct {
 	svc       *queue.Service
 	log       *slog.Logger
 	jobs      chan queue.Ticket
+	// Timeout is the print deadline of each slip; 0 means
+	// DefaultPrintTimeout.
+	Timeout time.Duration
 
 	mu     sync.Mutex
 	status printer.Status
@@ -111,7 +116,11 @@ func (s *Spooler) print(ctx context.Context, t queue.Ticket) {
 		s.record(ctx, t, queue.PrintFailed, "render")
 		return
 	}
-	pctx, cancel := context.WithTimeout(ctx, printTimeout)
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultPrintTimeout
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := s.transport.Print(pctx, printer.Job{Number: t.Number, TicketID: t.ID, PDF: pdf}); err != nil {
 		s.log.Error("slip not printed", "number", t.Number, "printer", s.transport.String(), "err", err)
