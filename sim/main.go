@@ -15,6 +15,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -23,10 +24,11 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 	_ "time/tzdata"
+
+	"wartemarke/internal/procstat"
 )
 
 func main() {
@@ -177,15 +179,7 @@ func PrintReport(w io.Writer, r *Report, srv *Server) {
 	}
 }
 
-// loadavg is the first line of /proc/loadavg, where there is one.
+// loadavg is the machine's load averages, for the report.
 func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "load average unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "load average unknown"
-	}
-	return "load average " + strings.Join(f[:3], " ")
+	return "load average " + cmp.Or(procstat.LoadAvg(), "unknown")
 }

@@ -37,6 +37,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -676,15 +677,9 @@ func waitCalm(max float64) {
 	log.Printf("the machine stayed busy (load %s); running anyway", loadavg())
 }
 
-// loadavg is the first three fields of /proc/loadavg: other work on the
-// machine shows in the figures.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
+// loadavg is the machine's load averages ("?" where /proc does not tell):
+// other work on the machine shows in the figures.
+func loadavg() string { return cmp.Or(procstat.LoadAvg(), "?") }
 
 type process struct {
 	cmd       *exec.Cmd

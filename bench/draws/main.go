@@ -28,6 +28,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -46,6 +47,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"wartemarke/internal/procstat"
 )
 
 // Bounds of one measured phase.
@@ -394,15 +397,9 @@ func (s *server) stop() {
 	}
 }
 
-// loadavg is the first three fields of /proc/loadavg: other work on the
-// machine shows in the figures.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
+// loadavg is the machine's load averages ("?" where /proc does not tell):
+// other work on the machine shows in the figures.
+func loadavg() string { return cmp.Or(procstat.LoadAvg(), "?") }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 

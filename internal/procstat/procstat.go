@@ -1,5 +1,5 @@
-// Package procstat reads a process's figures from Linux's /proc, for the
-// benchmarks and the soak.
+// Package procstat reads a process's and the machine's figures from
+// Linux's /proc, for the benchmarks, the simulation and the soak.
 package procstat
 
 import (
@@ -26,4 +26,18 @@ func RSS(pid int) uint64 {
 		}
 	}
 	return 0
+}
+
+// LoadAvg is the 1-, 5- and 15-minute load averages of /proc/loadavg, as
+// "0.52 0.58 0.59", or "" where /proc does not tell.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -3,6 +3,7 @@ package procstat
 import (
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -16,5 +17,14 @@ func TestRSS(t *testing.T) {
 	}
 	if RSS(1<<30) != 0 {
 		t.Fatal("RSS of a process that does not exist is not 0")
+	}
+}
+
+func TestLoadAvg(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	if got := LoadAvg(); len(strings.Fields(got)) != 3 {
+		t.Fatalf("LoadAvg() = %q, want three figures", got)
 	}
 }
