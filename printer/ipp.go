@@ -27,7 +27,7 @@ const (
 	ippMaxResponse   = 4 << 20                // Get-Printer-Attributes with a media-col-database stays far below
 )
 
-// ippUser is the requesting-user-name of every job.
+// ippUser is the requesting-user-name of every request (see request).
 const ippUser = "wartemarke"
 
 // IPP job-state values (RFC 8011 5.3.7) that end a job; the others
@@ -205,7 +205,6 @@ func (t *IPPTransport) Status(ctx context.Context) (Status, error) {
 func (t *IPPTransport) jobState(ctx context.Context, jobID int) (state int, reasons []string, msg string, err error) {
 	req := t.request(goipp.OpGetJobAttributes)
 	req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
-	req.Operation.Add(goipp.MakeAttribute("requesting-user-name", goipp.TagName, goipp.String(ippUser)))
 	req.Operation.Add(goipp.MakeAttr("requested-attributes", goipp.TagKeyword,
 		goipp.String("job-state"), goipp.String("job-state-reasons"), goipp.String("job-state-message")))
 	resp, err := t.do(ctx, req, nil)
@@ -235,14 +234,12 @@ func (t *IPPTransport) cancelJob(ctx context.Context, jobID int) {
 	defer cancel()
 	req := t.request(goipp.OpCancelJob)
 	req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
-	req.Operation.Add(goipp.MakeAttribute("requesting-user-name", goipp.TagName, goipp.String(ippUser)))
 	t.do(ctx, req, nil) //nolint:errcheck // best effort, see above
 }
 
 // printerAttributes asks for the named printer attributes.
 func (t *IPPTransport) printerAttributes(ctx context.Context, names ...string) (goipp.Attributes, error) {
 	req := t.request(goipp.OpGetPrinterAttributes)
-	req.Operation.Add(goipp.MakeAttribute("requesting-user-name", goipp.TagName, goipp.String(ippUser)))
 	vals := make([]goipp.Value, len(names))
 	for i, n := range names {
 		vals[i] = goipp.String(n)
@@ -262,6 +259,9 @@ func (t *IPPTransport) request(op goipp.Op) *goipp.Message {
 	req.Operation.Add(goipp.MakeAttribute("attributes-charset", goipp.TagCharset, goipp.String("utf-8")))
 	req.Operation.Add(goipp.MakeAttribute("attributes-natural-language", goipp.TagLanguage, goipp.String("de")))
 	req.Operation.Add(goipp.MakeAttribute("printer-uri", goipp.TagURI, goipp.String(t.printerURI)))
+	// The same user on every request: a CUPS queue lets only a job's
+	// owner cancel it, and the owner is the Print-Job's user.
+	req.Operation.Add(goipp.MakeAttribute("requesting-user-name", goipp.TagName, goipp.String(ippUser)))
 	return req
 }
 

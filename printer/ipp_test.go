@@ -66,6 +66,11 @@ func TestIPPEverywhere(t *testing.T) {
 		t.Errorf("spooled slip text lacks the number M-101:\n%s", text)
 	}
 
+	// The job is the service's own, so that it may cancel it later.
+	if owner := jobOwner(t, tr, 1); owner != ippUser {
+		t.Errorf("job 1 belongs to %q, want %q (Cancel-Job needs the owner)", owner, ippUser)
+	}
+
 	// Paper out.
 	p.SetMediaLevel(t, 0)
 	st, _ = tr.Status(ctx)
@@ -112,6 +117,22 @@ func TestIPPEverywhere(t *testing.T) {
 	if len(printed) < 2 || !strings.Contains(printed[0], "M-101") || !strings.Contains(printed[len(printed)-1], "M-103") {
 		t.Errorf("printed slips = %q, want M-101 first and M-103 last", printed)
 	}
+}
+
+// jobOwner asks who a job belongs to.
+func jobOwner(tb testing.TB, tr *IPPTransport, jobID int) string {
+	tb.Helper()
+	req := tr.request(goipp.OpGetJobAttributes)
+	req.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
+	resp, err := tr.do(context.Background(), req, nil)
+	if err != nil {
+		tb.Fatalf("Get-Job-Attributes: %v", err)
+	}
+	names := attrStrings(resp.Job, "job-originating-user-name")
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }
 
 // rawJobState asks for a job's state and all its reasons.
