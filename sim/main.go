@@ -113,7 +113,7 @@ func runDay(ctx context.Context, w io.Writer, p Params, speed float64, store str
 		return err
 	}
 	PrintReport(w, rep, srv)
-	fmt.Fprintf(w, "load average after: %s\n", loadavg())
+	fmt.Fprintf(w, "after: %s\n", loadavg())
 	if len(rep.Problems) > 0 {
 		return fmt.Errorf("%d problems", len(rep.Problems))
 	}
