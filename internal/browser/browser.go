@@ -119,6 +119,20 @@ func Eval[T any](t *Tab, js string) T {
 	return v
 }
 
+// Poll evaluates the JS expression js (a boolean) until it is true, and
+// says whether it came true within the time given.
+func (t *Tab) Poll(js string, within time.Duration) bool {
+	t.tb.Helper()
+	deadline := time.Now().Add(within)
+	for !Eval[bool](t, js) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
+	return true
+}
+
 // TestID is the CSS selector of the element with data-testid id.
 func TestID(id string) string { return fmt.Sprintf(`[data-testid=%q]`, id) }
 

@@ -41,14 +41,10 @@ const consolePassword = "berater1 long password"
 // throws (the page is still loading) counts as false.
 func consoleWait(tb testing.TB, tab *browser.Tab, cond string, within time.Duration) {
 	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !browser.Eval[bool](tab, "(() => { try { return !!("+cond+") } catch { return false } })()") {
-		if time.Now().After(deadline) {
-			tb.Fatalf("waited %v for %s; page %s shows %q", within, cond,
-				browser.Eval[string](tab, `location.pathname`),
-				browser.Eval[string](tab, `document.body ? document.body.innerText.slice(0, 400) : ""`))
-		}
-		time.Sleep(40 * time.Millisecond)
+	if !tab.Poll("(() => { try { return !!("+cond+") } catch { return false } })()", within) {
+		tb.Fatalf("waited %v for %s; page %s shows %q", within, cond,
+			browser.Eval[string](tab, `location.pathname`),
+			browser.Eval[string](tab, `document.body ? document.body.innerText.slice(0, 400) : ""`))
 	}
 }
 

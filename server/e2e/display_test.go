@@ -114,12 +114,8 @@ func openDisplayAt(t *testing.T, b *browser.Browser, r *Running, base string, w,
 // waitUntil waits until the expression is true.
 func waitUntil(t *testing.T, tab *browser.Tab, js string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !browser.Eval[bool](tab, js) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", within, js)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !tab.Poll(js, within) {
+		t.Fatalf("waited %v for %s", within, js)
 	}
 }
 

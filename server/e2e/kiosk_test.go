@@ -89,12 +89,8 @@ func openKiosk(tb testing.TB, b *browser.Browser, a *Running, query string, w, h
 // waitJS polls a JS condition until it is true.
 func waitJS(tb testing.TB, tab *browser.Tab, cond string, within time.Duration) {
 	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !browser.Eval[bool](tab, "!!("+cond+")") {
-		if time.Now().After(deadline) {
-			tb.Fatalf("waited %v for %s; screen %q", within, cond, browser.Eval[string](tab, `document.body.dataset.screen || ""`))
-		}
-		time.Sleep(40 * time.Millisecond)
+	if !tab.Poll("!!("+cond+")", within) {
+		tb.Fatalf("waited %v for %s; screen %q", within, cond, browser.Eval[string](tab, `document.body.dataset.screen || ""`))
 	}
 }
 
@@ -189,12 +185,8 @@ func waitLineEstimate(tb testing.TB, tab *browser.Tab, line, want string) {
 	tb.Helper()
 	id := browser.TestID("line-estimate-" + line)
 	cond := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.checkVisibility() && e.innerText.includes(%q) })()`, id, want)
-	deadline := time.Now().Add(10 * time.Second)
-	for !browser.Eval[bool](tab, cond) {
-		if time.Now().After(deadline) {
-			tb.Fatalf("line %s says %q of the wait, want %q", line, text(tb, tab, "line-estimate-"+line), want)
-		}
-		time.Sleep(40 * time.Millisecond)
+	if !tab.Poll(cond, 10*time.Second) {
+		tb.Fatalf("line %s says %q of the wait, want %q", line, text(tb, tab, "line-estimate-"+line), want)
 	}
 }
 

@@ -83,12 +83,8 @@ func phoneOpen(t *testing.T, b *browser.Browser, pageURL string, w, h int64) *br
 // phoneWait waits until the JS condition holds.
 func phoneWait(t *testing.T, tab *browser.Tab, cond string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !browser.Eval[bool](tab, "!!("+cond+")") {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; the page shows:\n%s", within, cond, browser.Eval[string](tab, "document.body.innerText"))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !tab.Poll("!!("+cond+")", within) {
+		t.Fatalf("waited %v for %s; the page shows:\n%s", within, cond, browser.Eval[string](tab, "document.body.innerText"))
 	}
 }
 
