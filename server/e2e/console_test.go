@@ -101,11 +101,11 @@ func consoleCheck(tb testing.TB, tab *browser.Tab, name string) {
 	tb.Helper()
 	tab.Screenshot(name)
 	if !browser.Eval[bool](tab, `typeof window.axe === "object"`) {
-		src, err := os.ReadFile(filepath.Join("..", "..", "kiosk-ui", "testdata", "axe.min.js"))
+		src, err := axeSource()
 		if err != nil {
 			tb.Fatalf("axe-core: %v", err)
 		}
-		browser.Eval[bool](tab, string(src)+"\n;true")
+		browser.Eval[bool](tab, src+"\n;true")
 	}
 	res := browser.Eval[string](tab, `document.fonts.ready.then(() => axe.run(document, {
 		runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
