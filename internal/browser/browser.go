@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"wartemarke/internal/testenv"
@@ -117,6 +118,17 @@ func Eval[T any](t *Tab, js string) T {
 		t.tb.Fatalf("browser: eval %q: %v", js, err)
 	}
 	return v
+}
+
+// InitScript runs js in every document the tab loads from now on, before
+// the page's own scripts.
+func (t *Tab) InitScript(js string) {
+	t.tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js}); err != nil {
+		t.tb.Fatalf("browser: init script: %v", err)
+	}
 }
 
 // Poll evaluates the JS expression js (a boolean) until it is true, and

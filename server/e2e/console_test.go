@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -324,15 +323,13 @@ func TestConsolePrintFailureAlert(t *testing.T) {
 	// state to tell, so here the page is given a printer out of paper with
 	// its cover open; after the reload the failed slip is still listed (the
 	// snapshot holds its print outcome).
-	if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+	tab.InitScript(`
 		const realFetch = window.fetch;
 		window.fetch = (url, opts) => String(url) === "/healthz"
 			? Promise.resolve(new Response(JSON.stringify({status: "ok", store: "ok",
 				printer: {state: "error", reasons: ["media-empty", "cover-open"], detail: "Rolle leer"}}),
 				{status: 200, headers: {"Content-Type": "application/json"}}))
-			: realFetch(url, opts);`}); err != nil {
-		t.Fatal(err)
-	}
+			: realFetch(url, opts);`)
 	tab.Do(chromedp.Reload())
 	consoleLive(t, tab)
 	if got := tab.WaitText("printer-alert", "Papier leer", 5*time.Second); !strings.Contains(got, "Klappe offen") {

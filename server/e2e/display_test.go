@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"wartemarke/internal/browser"
@@ -101,10 +99,7 @@ func openDisplayAt(t *testing.T, b *browser.Browser, r *Running, base string, w,
 	// for it; the scripts are registered before the display loads.
 	tab := b.Tab(t, base+"/healthz", w, h, r.DisplayCookie())
 	for _, js := range scripts {
-		tab.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
-			return err
-		}))
+		tab.InitScript(js)
 	}
 	tab.Do(chromedp.Navigate(base + "/display"))
 	waitUntil(t, tab, `(() => { const d = window.wartemarkeDisplay; return !!d && d.state.status === "open" && d.model.synced })()`, 5*time.Second)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"wartemarke/internal/browser"
@@ -73,9 +72,7 @@ document.addEventListener("securitypolicyviolation", (e) => window.__phone.csp.p
 func phoneOpen(t *testing.T, b *browser.Browser, pageURL string, w, h int64) *browser.Tab {
 	t.Helper()
 	tab := b.Tab(t, "about:blank", w, h)
-	if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: phoneWatch}); err != nil {
-		t.Fatal(err)
-	}
+	tab.InitScript(phoneWatch)
 	tab.Do(chromedp.Navigate(pageURL))
 	return tab
 }
