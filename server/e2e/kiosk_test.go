@@ -17,6 +17,7 @@ import (
 
 	"wartemarke/internal/browser"
 	"wartemarke/server/app"
+	"wartemarke/server/queue"
 )
 
 // The kiosk's browser tests: a visitor who reads no German draws the right
@@ -145,16 +146,19 @@ func shownTicket(tb testing.TB, a *Running, tab *browser.Tab, numberID string) (
 	return strings.TrimSpace(text(tb, tab, numberID)), t
 }
 
+// lineStates is what GET /api/v1/lines says, asked without credentials.
+func lineStates(tb testing.TB, a *Running) []queue.LineState {
+	tb.Helper()
+	var lines []queue.LineState
+	getJSON(tb, a.URL()+"/api/v1/lines", &lines)
+	return lines
+}
+
 // waiting is how many tickets wait in each line, as the API says.
 func waiting(tb testing.TB, a *Running) map[string]int {
 	tb.Helper()
-	var lines []struct {
-		ID      string `json:"id"`
-		Waiting int    `json:"waiting"`
-	}
-	getJSON(tb, a.URL()+"/api/v1/lines", &lines)
 	out := map[string]int{}
-	for _, l := range lines {
+	for _, l := range lineStates(tb, a) {
 		out[l.ID] = l.Waiting
 	}
 	return out
@@ -164,16 +168,8 @@ func waiting(tb testing.TB, a *Running) map[string]int {
 // as GET /api/v1/lines says.
 func lineEstimates(tb testing.TB, a *Running) map[string][2]int {
 	tb.Helper()
-	var lines []struct {
-		ID       string `json:"id"`
-		Estimate struct {
-			Min int `json:"min"`
-			Max int `json:"max"`
-		} `json:"estimate"`
-	}
-	getJSON(tb, a.URL()+"/api/v1/lines", &lines)
 	out := map[string][2]int{}
-	for _, l := range lines {
+	for _, l := range lineStates(tb, a) {
 		out[l.ID] = [2]int{l.Estimate.Min, l.Estimate.Max}
 	}
 	return out
