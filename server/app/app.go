@@ -206,6 +206,7 @@ func (a *App) Start() error {
 		}
 	})
 	a.wg.Go(func() { a.Metrics.Run(ctx) })
+	a.wg.Go(func() { a.sweepRevoked(ctx) })
 	return nil
 }
 

@@ -57,3 +57,55 @@ func TestRevokeCutsWebsocket(t *testing.T) {
 		t.Fatalf("revoked display reconnecting: %v %v", res, err)
 	}
 }
+
+// TestRevokeBesideCutsWebsocket revokes a display in the store directly, as
+// the admin command does beside the running service (or another instance
+// on the same Redis): the service closes the display's open stream within
+// a sweep, and a paired kiosk's stream stays open.
+func TestRevokeBesideCutsWebsocket(t *testing.T) {
+	a := startApp(t, testConfig(t), nil)
+	ctx := context.Background()
+	pair := func(kind auth.DeviceKind, name string) (auth.Device, *websocket.Conn) {
+		d, code, _ := a.Auth.AddDevice(ctx, kind, name)
+		_, token, err := a.Auth.Pair(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/events",
+			http.Header{"Authorization": {"Bearer " + token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, _, err := c.ReadMessage(); err != nil { // the snapshot
+			t.Fatal(err)
+		}
+		return d, c
+	}
+	display, dc := pair(auth.Display, "Warteraum")
+	_, kc := pair(auth.Kiosk, "Eingang")
+
+	if err := a.Auth.Store.RevokeDevice(ctx, display.ID, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	dc.SetReadDeadline(time.Now().Add(revokeSweepEvery + 5*time.Second))
+	for {
+		_, _, err := dc.ReadMessage()
+		if err == nil {
+			continue // a ping's answer or an event; the close comes later
+		}
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("after a revoke beside the service the stream ended with %v, want close 1008", err)
+		}
+		break
+	}
+	t.Logf("stream closed %v after the revoke", time.Since(start).Round(time.Millisecond))
+	if n := a.Hub.CountWhere(func(tag string) bool { return strings.HasPrefix(tag, "device:") }); n != 1 {
+		t.Fatalf("%d device streams left, want the kiosk's", n)
+	}
+	kc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, _, err := kc.ReadMessage(); websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Fatal("the kiosk's stream was closed too")
+	}
+}
