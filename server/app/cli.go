@@ -168,7 +168,7 @@ func runCommand(args []string, getenv func(string) string, stdin io.Reader, stdo
 		if err := a.Auth.RevokeDevice(ctx, *id); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "device %s revoked; a running service refuses it within %s\n", *id, auth.DefaultCacheFor)
+		fmt.Fprintf(stdout, "device %s revoked; a running service refuses it and closes its streams within %s\n", *id, auth.DefaultCacheFor)
 	default:
 		return fmt.Errorf("%w: unknown command %q\n%s", flag.ErrHelp, what+" "+verb, commandUsage)
 	}
