@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -66,9 +67,33 @@ func decodeEvent(m redis.XMessage) (queue.Event, error) {
 
 // EventsAfter returns up to limit events with seq > after. It fails with
 // Gone when the stream was trimmed past after.
+//
+// It reads the page with one XRANGE that starts at after's own entry:
+// when the page starts with after or after+1, nothing after `after` was
+// trimmed, which is the common case (a hub or a display reading on from
+// its last event). Otherwise it reads again with the seq and the oldest
+// entry, to tell a trimmed stream from one that simply ends.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
 	if limit <= 0 {
 		return nil, nil
+	}
+	if after >= 0 {
+		msgs, err := s.rdb.XRangeN(ctx, s.k.events(), strconv.FormatInt(after, 10)+"-0", "+", int64(limit)+1).Result()
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		if len(msgs) > 0 {
+			first, err := streamSeq(msgs[0].ID)
+			if err != nil {
+				return nil, fmt.Errorf("event ID %q: %w", msgs[0].ID, err)
+			}
+			if first == after {
+				msgs = msgs[1:]
+			}
+			if first == after || first == after+1 {
+				return s.decodePage(after, msgs[:min(len(msgs), limit)], limit)
+			}
+		}
 	}
 	var last *redis.StringCmd
 	var first, page *redis.XMessageSliceCmd
@@ -100,7 +125,13 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 			return nil, queue.Errorf(queue.Gone, "events after %d are no longer kept", after)
 		}
 	}
-	msgs := page.Val()
+	return s.decodePage(after, page.Val(), limit)
+}
+
+// decodePage decodes the events read after `after` with the given limit.
+// A short page reached the end of the stream: the store's own newer
+// events (written) were then all read, or lost.
+func (s *Store) decodePage(after int64, msgs []redis.XMessage, limit int) ([]queue.Event, error) {
 	out := make([]queue.Event, 0, len(msgs))
 	for _, m := range msgs {
 		ev, err := decodeEvent(m)
@@ -108,6 +139,13 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 			return nil, err
 		}
 		out = append(out, ev)
+	}
+	if len(out) < limit {
+		end := after
+		if len(out) > 0 {
+			end = out[len(out)-1].Seq
+		}
+		s.written.lower(end)
 	}
 	return out, nil
 }
@@ -133,15 +171,20 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// WaitEvents returns when an event after `after` exists or ctx ends. It
-// blocks in XREAD on the stream, so an event added by any instance wakes
-// it at once; each XREAD blocks at most waitBlock, after which it looks at
-// ctx again.
+// WaitEvents returns when an event after `after` exists or ctx ends. When
+// this store wrote such an event itself (see written), it returns at once
+// without asking Redis: the hub reads on after each of this instance's
+// draws. Otherwise it blocks in XREAD on the stream, so an event added by
+// any instance wakes it at once; each XREAD blocks at most waitBlock,
+// after which it looks at ctx again.
 func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 	from := strconv.FormatInt(max(after, 0), 10) + "-0"
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if s.written.load() > after {
+			return nil
 		}
 		block := waitBlock
 		dl, hasDeadline := ctx.Deadline()
@@ -168,6 +211,38 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 			return ctx.Err()
 		default:
 			return s.fail(ctx, err)
+		}
+	}
+}
+
+// newestWritten is the seq of the newest event this store has written
+// that a read of the log may not have reached yet: WaitEvents returns at
+// once while it is above the caller's position. It only ever errs high
+// when Redis lost writes (a restart without appendfsync always), and a
+// read that reaches the end of the stream lowers it to what it found, so
+// such a mistake costs one early return. It starts at 0, where WaitEvents
+// asks Redis.
+type newestWritten struct{ v atomic.Int64 }
+
+func (w *newestWritten) load() int64 { return w.v.Load() }
+
+// raise records that the event seq was written.
+func (w *newestWritten) raise(seq int64) {
+	for {
+		cur := w.v.Load()
+		if seq <= cur || w.v.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// lower records that the log ends at seq as far as a read saw: any event
+// written later raises it again.
+func (w *newestWritten) lower(seq int64) {
+	for {
+		cur := w.v.Load()
+		if seq >= cur || w.v.CompareAndSwap(cur, seq) {
+			return
 		}
 	}
 }

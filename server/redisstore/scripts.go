@@ -80,22 +80,32 @@ end
 // drawScript issues a ticket in one step: idempotency, number, seq, the
 // ticket, its indexes and its event.
 //
+// A draw is the hot path, and Redis runs scripts one at a time, so it does
+// only what a new ticket needs: it knows the ticket's fields and indexes
+// from its arguments and reads nothing back. Its indexes are those that
+// memberships gives a waiting ticket (open:<day>, waiting:<day>:<line>,
+// the day in opendays); the number counter's expiry, the day in days and
+// the day in opendays are set when missing, not on every draw.
+//
 // KEYS: 1 seq, 2 opendays, 3 the line's number counter for the day,
 // 4 the new ticket, 5 the Idempotency-Key (only when there is one).
 // It also lists the ticket (with its key) in the day's tickets hash and
 // the day in the days index, for retirement.
 // ARGV: 1 base, 2 maxlen, 3 day, 4 now (ms), 5 body hash, 6 oldest key
 // time honoured (ms), 7 key TTL (ms), 8 counter TTL (ms), 9 replay only
-// (1/0), 10 event type, 11 ticket id, 12… the new ticket's fields but num
-// and place.
+// (1/0), 10 event type, 11 ticket id, 12 line, 13… the new ticket's
+// fields but num and place, as pairs.
 //
 // It answers {"stale"} while open tickets of earlier days wait to be
 // expired (the caller expires them and runs it again), {"mismatch"},
 // {"unknown"} (replay only, key not known), {"replay", fields, ahead} or
 // {"ok", num, place, ahead}.
 var drawScript = redis.NewScript(prelude + `
-local base, maxlen, day = ARGV[1], ARGV[2], ARGV[3]
-if #redis.call('ZRANGEBYLEX', KEYS[2], '-', '(' .. day, 'LIMIT', 0, 1) > 0 then
+local base, maxlen, day, now, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[11]
+-- The earliest day that may hold open tickets: an earlier one than today
+-- must be expired first; none means today must be listed.
+local first = redis.call('ZRANGEBYLEX', KEYS[2], '-', '[' .. day, 'LIMIT', 0, 1)[1]
+if first and first ~= day then
   return {'stale'}
 end
 if KEYS[5] then
@@ -108,22 +118,41 @@ if KEYS[5] then
 end
 if ARGV[9] == '1' then return {'unknown'} end
 local num = redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[8])
+if num == 1 then
+  -- A line's first number of the day: the counter's expiry, and the day
+  -- for retirement (which deletes the day's counters with the day).
+  redis.call('PEXPIRE', KEYS[3], ARGV[8])
+  redis.call('ZADD', base .. 'days', 0, day)
+end
 local seq = redis.call('INCR', KEYS[1])
-local f = {'HSET', KEYS[4], 'num', num, 'place', seq}
-for i = 12, #ARGV do f[#f + 1] = ARGV[i] end
-redis.call(unpack(f))
-reindex(base, ARGV[11], {}, index_fields(KEYS[4]))
-local tok = redis.call('HGET', KEYS[4], 'token')
-if tok then redis.call('SET', base .. 'token:' .. tok, ARGV[11]) end
-redis.call('HSET', base .. 'tickets:' .. day, ARGV[11], KEYS[5] or '')
-redis.call('ZADD', base .. 'days', 0, day)
-append(base, maxlen, seq, ARGV[10], ARGV[4], KEYS[4])
+local hset = {'HSET', KEYS[4], 'num', num, 'place', seq}
+local xadd = {'XADD', base .. 'events', 'MAXLEN', '~', maxlen, seq .. '-0', 'type', ARGV[10], 'at', now, 'num', num, 'place', seq}
+local tok
+for i = 13, #ARGV, 2 do
+  local k, v = ARGV[i], ARGV[i + 1]
+  hset[#hset + 1] = k
+  hset[#hset + 1] = v
+  -- The event holds the ticket's fields as stored, less its token.
+  if k == 'token' then
+    tok = v
+  else
+    xadd[#xadd + 1] = k
+    xadd[#xadd + 1] = v
+  end
+end
+redis.call(unpack(hset))
+local waiting = base .. 'waiting:' .. day .. ':' .. ARGV[12]
+redis.call('ZADD', base .. 'open:' .. day, seq, id)
+redis.call('ZADD', waiting, seq, id)
+if not first then redis.call('ZADD', KEYS[2], 0, day) end
+if tok then redis.call('SET', base .. 'token:' .. tok, id) end
+redis.call('HSET', base .. 'tickets:' .. day, id, KEYS[5] or '')
+redis.call(unpack(xadd))
 if KEYS[5] then
-  redis.call('HSET', KEYS[5], 'hash', ARGV[5], 'ticket', ARGV[11], 'at', ARGV[4])
+  redis.call('HSET', KEYS[5], 'hash', ARGV[5], 'ticket', id, 'at', now)
   redis.call('PEXPIRE', KEYS[5], ARGV[7])
 end
-return {'ok', num, seq, ahead(base, KEYS[4])}
+return {'ok', num, seq, redis.call('ZCOUNT', waiting, '-inf', '(' .. seq)}
 `)
 
 // commitScript writes changes that Go has decided, inside MULTI/EXEC after

@@ -34,12 +34,13 @@
 // fields; a desk.updated event holds one field, desk: the desk's state as
 // JSON. The seq is a counter (the seq key) beside the stream, incremented
 // in the same script that adds the event, and the entry is added under the
-// stream ID "<seq>-0": EventsAfter is an XRANGE from "<after+1>-0", and
+// stream ID "<seq>-0": EventsAfter is an XRANGE from "<after>-0", and
 // stream IDs never leave this package. The stream is trimmed to about
 // Options.MaxEvents entries (XADD MAXLEN ~); EventsAfter fails with
 // queue.Gone when events after `after` were trimmed, as the SQLite store
 // does after pruning. WaitEvents blocks in XREAD BLOCK on the
-// stream, so an instance sees an event written by another one at once.
+// stream, so an instance sees an event written by another one at once;
+// after an event the instance wrote itself it returns without asking.
 //
 // # Key layout
 //
@@ -51,7 +52,7 @@
 //	wm:{site}:seq                   string  seq of the newest event
 //	wm:{site}:events                stream  events, ID "<seq>-0"; fields type, at and the ticket's fields
 //	wm:{site}:ticket:<id>           hash    one ticket (fields below)
-//	wm:{site}:num:<day>:<line>      string  the line's last number on that day (expires after 3 days)
+//	wm:{site}:num:<day>:<line>      string  the line's last number on that day (expires 3 days after its first)
 //	wm:{site}:open:<day>            zset    waiting and called tickets of the day, by place
 //	wm:{site}:waiting:<day>:<line>  zset    waiting tickets of a line, by place
 //	wm:{site}:called:<day>:<desk>   zset    the ticket called at a desk, by place
@@ -154,6 +155,8 @@ type Store struct {
 	k         keys
 	site      string
 	maxEvents int64
+	// written is the newest event this store wrote, for WaitEvents.
+	written newestWritten
 }
 
 var _ queue.Store = (*Store)(nil)
@@ -307,7 +310,7 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 	args := append([]any{
 		s.k.base, s.maxEvents, r.Day, r.Now.UnixMilli(), r.IdemHash, r.IdemSince.UnixMilli(),
 		(keyTTL + 24*time.Hour).Milliseconds(), numberTTL.Milliseconds(), replayOnly,
-		string(queue.EventIssued), r.ID,
+		string(queue.EventIssued), r.ID, r.Line.ID,
 	}, newFields(t, r.Line.Prefix)...)
 	for range maxConflicts {
 		res, err := drawScript.Run(ctx, s.rdb, ks, args...).Slice()
@@ -338,6 +341,7 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			num, _ := res[1].(int64)
 			t.Number = queue.FormatNumber(r.Line.Prefix, int(num))
 			t.Place, _ = res[2].(int64)
+			s.written.raise(t.Place) // a new ticket's place is its event's seq
 			return withAhead(t, res[3]), false, nil
 		}
 		return queue.Ticket{}, false, fmt.Errorf("draw script answered %v", res[0])
