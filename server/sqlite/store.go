@@ -66,6 +66,16 @@ type Store struct {
 	// waiting counts writes not yet taken by the writer; commits counts
 	// the batches committed.
 	waiting, commits atomic.Int64
+	// tail holds the newest committed events (see tail.go).
+	tail tail
+
+	// Only the writer goroutine uses the fields below.
+
+	// expired is the service day whose earlier days' open tickets a draw
+	// has expired, while nothing but draws committed since; "" when
+	// unknown. Any other write (which might reopen a ticket of an earlier
+	// day), a rolled-back draw and a failed commit forget it.
+	expired string
 }
 
 var _ queue.Store = (*Store)(nil)
@@ -161,20 +171,11 @@ func unavailable(err error) error {
 
 // record appends one event for t and returns it.
 func record(ctx context.Context, tx *batchTx, typ queue.EventType, at time.Time, t queue.Ticket) (queue.Event, error) {
-	seq, err := nextSeq(ctx, tx)
+	seq, err := tx.nextSeq(ctx)
 	if err != nil {
 		return queue.Event{}, err
 	}
 	return recordAt(ctx, tx, seq, typ, at, t)
-}
-
-// nextSeq takes the next event seq.
-func nextSeq(ctx context.Context, tx *batchTx) (int64, error) {
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("next seq: %w", err)
-	}
-	return seq, nil
 }
 
 // recordAt appends the event for t with a seq taken by nextSeq.
@@ -193,7 +194,7 @@ func recordAt(ctx context.Context, tx *batchTx, seq int64, typ queue.EventType, 
 // recordState appends an event carrying b, a desk's or a line's state as
 // JSON, with the next seq.
 func recordState(ctx context.Context, tx *batchTx, typ queue.EventType, at time.Time, b []byte) error {
-	seq, err := nextSeq(ctx, tx)
+	seq, err := tx.nextSeq(ctx)
 	if err != nil {
 		return err
 	}
@@ -205,6 +206,7 @@ func insertEvent(ctx context.Context, tx *batchTx, seq int64, typ queue.EventTyp
 	if _, err := tx.ExecContext(ctx, `INSERT INTO events (seq, type, at, ticket) VALUES (?, ?, ?, ?)`, seq, string(typ), at.UnixMilli(), b); err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
+	tx.events = append(tx.events, tailEvent{seq: seq, typ: typ, at: at.UnixMilli(), payload: b})
 	return nil
 }
 
@@ -305,18 +307,16 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 	err := s.drawTx(ctx, func(ctx context.Context, tx *batchTx) error {
 		// A burst of draws shares a batch: the first one expires the
 		// earlier days' tickets, the others know it is done.
-		if tx.expired != r.Day {
+		if s.expired != r.Day {
 			if err := expire(ctx, tx, r.Day, r.Now); err != nil {
 				return err
 			}
-			tx.expired = r.Day
+			s.expired = r.Day
 		}
 		if r.IdemKey != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE created_at < ?`, r.IdemSince.UnixMilli()); err != nil {
-				return err
-			}
 			var hash, id string
-			err := tx.QueryRowContext(ctx, `SELECT body_hash, ticket_id FROM idempotency WHERE key = ?`, r.IdemKey).Scan(&hash, &id)
+			err := tx.QueryRowContext(ctx, `SELECT body_hash, ticket_id FROM idempotency WHERE key = ? AND created_at >= ?`,
+				r.IdemKey, r.IdemSince.UnixMilli()).Scan(&hash, &id)
 			switch {
 			case err == nil && hash != r.IdemHash:
 				return queue.Errorf(queue.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
@@ -346,7 +346,7 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 		}
 		// The issued event's seq is the ticket's place; take it first so
 		// the event carries it too.
-		seq, err := nextSeq(ctx, tx)
+		seq, err := tx.nextSeq(ctx)
 		if err != nil {
 			return err
 		}
@@ -360,7 +360,9 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			return err
 		}
 		if r.IdemKey != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, body_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)`,
+			// A key past its time stays until its day is retired.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, body_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, ticket_id = excluded.ticket_id, created_at = excluded.created_at`,
 				r.IdemKey, r.IdemHash, t.ID, r.Now.UnixMilli()); err != nil {
 				return err
 			}
@@ -454,9 +456,11 @@ func (s *Store) Act(ctx context.Context, r queue.ActRequest) (queue.Ticket, erro
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT value + 1 FROM meta WHERE key = 'seq'`).Scan(&r.NextSeq); err != nil {
+		last, err := tx.lastSeq(ctx)
+		if err != nil {
 			return err
 		}
+		r.NextSeq = last + 1
 		if r.Action == queue.ActCall && cur.Status == queue.StatusWaiting {
 			// As with Next: the desk's current ticket is done first.
 			if err := finishDesk(ctx, tx, r.Day, r.Desk, r.Now); err != nil {
@@ -654,8 +658,12 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 	return snap, unavailable(rows.Err())
 }
 
-// EventsAfter returns up to limit events with seq > after.
+// EventsAfter returns up to limit events with seq > after: from the tail
+// this process committed when it holds them, else from the file.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
+	if evs, ok, err := s.tail.after(after, limit); ok {
+		return evs, err
+	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, unavailable(err)
@@ -663,7 +671,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 	defer tx.Rollback()
 	var last int64
 	var first sql.NullInt64
-	// The hub reads here after every commit: prepared statements.
+	// The hub reads here when the tail cannot tell: prepared statements.
 	bounds := s.r.inTx(ctx, tx, `SELECT (SELECT value FROM meta WHERE key = 'seq'), (SELECT MIN(seq) FROM events)`)
 	page := s.r.inTx(ctx, tx, `SELECT seq, type, at, ticket FROM events WHERE seq > ? ORDER BY seq LIMIT ?`)
 	if bounds == nil || page == nil {
@@ -682,28 +690,15 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 	defer rows.Close()
 	var out []queue.Event
 	for rows.Next() {
-		var ev queue.Event
-		var at int64
+		var seq, at int64
+		var typ queue.EventType
 		var b []byte
-		if err := rows.Scan(&ev.Seq, &ev.Type, &at, &b); err != nil {
+		if err := rows.Scan(&seq, &typ, &at, &b); err != nil {
 			return nil, unavailable(err)
 		}
-		ev.At = time.UnixMilli(at).UTC()
-		// The payload column holds the event's subject: a desk for
-		// desk.updated, a ticket for every other type.
-		var err error
-		switch ev.Type {
-		case queue.EventDeskUpdated:
-			ev.Desk = &queue.DeskState{}
-			err = json.Unmarshal(b, ev.Desk)
-		case queue.EventLineUpdated:
-			ev.LineMode = &queue.LineMode{}
-			err = json.Unmarshal(b, ev.LineMode)
-		default:
-			err = json.Unmarshal(b, &ev.Ticket)
-		}
+		ev, err := decodeEvent(seq, typ, at, b)
 		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", ev.Seq, err)
+			return nil, err
 		}
 		out = append(out, ev)
 	}
@@ -754,12 +749,21 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.tx(ctx, func(ctx context.Context, tx *batchTx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE at < ? AND seq < (SELECT value FROM meta WHERE key = 'seq')`, before.UnixMilli())
+		last, err := tx.lastSeq(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE at < ? AND seq < ?`, before.UnixMilli(), last)
 		if err != nil {
 			return err
 		}
 		n, err = res.RowsAffected()
 		return err
 	})
+	if n > 0 {
+		// The tail may hold some of them: what is gone from the file is
+		// gone from the tail too.
+		s.tail.reset()
+	}
 	return n, err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync/atomic"
 
 	"wartemarke/server/queue"
@@ -49,7 +50,7 @@ type writeReq struct {
 	ctx context.Context
 	fn  txFunc
 	// draw marks a draw: it opens no ticket of an earlier day, so it
-	// leaves the batch's expiry in place (batchTx.expired).
+	// leaves the store's record of expired days in place (Store.expired).
 	draw  bool
 	state atomic.Int32
 	// done receives the outcome once; it is buffered, so the writer never
@@ -166,6 +167,7 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 	ran := make([]*writeReq, 0, len(batch))
 	broken := func(i int, err error) []*writeReq {
 		tx.Rollback()
+		s.expired = ""
 		for _, r := range ran {
 			r.done <- unavailable(err)
 		}
@@ -183,17 +185,19 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 			r.done <- unavailable(err)
 			return broken(i, err)
 		}
+		mark := tx.mark()
 		if !r.draw {
-			tx.expired = ""
+			s.expired = ""
 		}
 		ferr := r.fn(context.WithoutCancel(r.ctx), tx)
 		if !r.draw || ferr != nil {
-			tx.expired = ""
+			s.expired = ""
 		}
 		if ferr != nil {
 			// Nothing of a failed request is committed, so its answer
 			// need not wait for the commit.
 			r.done <- ferr
+			tx.rollbackTo(mark)
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO request`); err != nil {
 				// SQLite rolled back the whole transaction (a full
 				// disk, an I/O error): the others' work is gone too.
@@ -214,17 +218,19 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 		tx.Rollback()
 		return nil
 	}
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+	seq, err := tx.flushSeq(ctx)
+	if err != nil {
 		return broken(len(batch)-1, err)
 	}
 	if err := tx.Commit(); err != nil {
+		s.expired = ""
 		for _, r := range ran {
 			r.done <- unavailable(err)
 		}
 		return nil
 	}
 	s.commits.Add(1)
+	s.tail.add(tx.events)
 	s.committed(seq)
 	for _, r := range ran {
 		r.done <- nil
@@ -258,11 +264,60 @@ type batchTx struct {
 	stmts map[string]*sql.Stmt
 	// misses are the queries run unprepared, to prepare after the batch.
 	misses []string
-	// expired is the service day whose earlier days' open tickets a draw
-	// of this batch has expired, while nothing but draws ran since; ""
-	// when unknown. Any other change (which might reopen a ticket of an
-	// earlier day) and any rollback forget it.
-	expired string
+	// seq is the newest event seq taken in this transaction, read from
+	// meta at the first event (seqRead) and written back once, before the
+	// commit (seqTaken): one statement per batch instead of one per event.
+	seq               int64
+	seqRead, seqTaken bool
+	// events are the events recorded in this transaction, in seq order,
+	// for the store's tail once it commits.
+	events []tailEvent
+}
+
+// txMark is what a request's SAVEPOINT must restore in the Go state of
+// the transaction when the request is rolled back.
+type txMark struct {
+	seq    int64
+	events int
+}
+
+func (t *batchTx) mark() txMark { return txMark{seq: t.seq, events: len(t.events)} }
+
+func (t *batchTx) rollbackTo(m txMark) {
+	t.seq, t.events = m.seq, t.events[:m.events]
+}
+
+// lastSeq is the newest seq taken, this transaction's included.
+func (t *batchTx) lastSeq(ctx context.Context) (int64, error) {
+	if !t.seqRead {
+		if err := t.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&t.seq); err != nil {
+			return 0, fmt.Errorf("read seq: %w", err)
+		}
+		t.seqRead = true
+	}
+	return t.seq, nil
+}
+
+// nextSeq takes the next event seq.
+func (t *batchTx) nextSeq(ctx context.Context) (int64, error) {
+	if _, err := t.lastSeq(ctx); err != nil {
+		return 0, err
+	}
+	t.seq++
+	t.seqTaken = true
+	return t.seq, nil
+}
+
+// flushSeq writes the seqs taken back to meta and returns the newest.
+func (t *batchTx) flushSeq(ctx context.Context) (int64, error) {
+	seq, err := t.lastSeq(ctx)
+	if err != nil || !t.seqTaken {
+		return seq, err
+	}
+	if _, err := t.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, seq); err != nil {
+		return 0, fmt.Errorf("write seq: %w", err)
+	}
+	return seq, nil
 }
 
 // maxPrepared bounds the prepared statements kept. The store's queries are

@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"wartemarke/server/queue"
+)
+
+// BenchmarkDraw measures the store's draws without HTTP: one draw at a time
+// (Serial) and 64 at once (Parallel64), each with a fresh random key, id
+// and token as the service makes them. It reports the batches committed
+// per draw beside ns/op; the writer goroutine is the one place draws
+// queue, so its work per draw sets the store's ceiling.
+//
+//	go test -run '^$' -bench Draw -benchtime 5000x ./server/sqlite/
+//
+// cpuTime is the CPU time this process has used: on a shared machine it
+// moves far less with other work than the time per draw does.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func id(i int64, n int) string {
+	if os.Getenv("BENCH_SEQ") != "" {
+		return fmt.Sprintf("%016x", i) + queue.NewID(n)
+	}
+	return queue.NewID(n)
+}
+
+func BenchmarkDraw(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		par  int
+	}{{"Serial", 0}, {"Parallel64", 64}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, err := Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			lines := queue.DefaultLines()
+			ctx := context.Background()
+			var n atomic.Int64
+			draw := func() {
+				i := n.Add(1)
+				now := time.Now()
+				_, _, err := s.Draw(ctx, queue.DrawRequest{
+					Line: lines[i%2], Lang: "de", Now: now, Day: now.Format(time.DateOnly),
+					ID: id(i, 10), Token: id(i, 20),
+					IdemKey: queue.NewID(16), IdemHash: "h", IdemSince: now.Add(-queue.IdempotencyTTL),
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}
+			c0, cpu0 := s.commits.Load(), cpuTime()
+			b.ResetTimer()
+			if bc.par == 0 {
+				for range b.N {
+					draw()
+				}
+			} else {
+				b.SetParallelism(bc.par)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						draw()
+					}
+				})
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(s.commits.Load()-c0)/float64(b.N), "commits/op")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
