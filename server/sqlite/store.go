@@ -53,15 +53,22 @@ type Store struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every commit
 
-	// reqs carries write requests to the writer goroutine (see Group
-	// commit). It is unbuffered: requests wait in their senders until the
-	// writer takes them, so none is left behind in a buffer at Close.
-	reqs       chan *writeReq
+	// queue holds the write requests waiting for the writer (see Group
+	// commit); kick tells the writer goroutine that some wait. closed is
+	// set once the writer has answered the last of them at Close.
+	qmu    sync.Mutex
+	queue  []*writeReq
+	closed bool
+	kick   chan struct{}
+	// wlock is held by whoever commits a batch: the writer goroutine, or
+	// a caller that found it idle with nothing waiting and commits its own
+	// write. It guards the writing connection and the fields below.
+	wlock      sync.Mutex
 	quit       chan struct{} // closed by Close
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer has ended
-	// prepared are the writer's statements by query; only the writer
-	// goroutine uses them.
+	// prepared are the writer's statements by query; only the holder of
+	// wlock uses them.
 	prepared map[string]*sql.Stmt
 	// waiting counts writes not yet taken by the writer; commits counts
 	// the batches committed.
@@ -69,7 +76,7 @@ type Store struct {
 	// tail holds the newest committed events (see tail.go).
 	tail tail
 
-	// Only the writer goroutine uses the fields below.
+	// Only the holder of wlock uses the fields below.
 
 	// expired is the service day whose earlier days' open tickets a draw
 	// has expired, while nothing but draws committed since; "" when
@@ -111,7 +118,7 @@ func OpenFile(path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{path: path, w: w, r: newReadPool(r), changed: make(chan struct{}),
-		reqs: make(chan *writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), writerDone: make(chan struct{}),
 		prepared: make(map[string]*sql.Stmt)}
 	go s.write()
 	ctx := context.Background()
@@ -142,6 +149,9 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.writerDone
+	// A caller may still commit its own write (submit's fast path).
+	s.wlock.Lock()
+	defer s.wlock.Unlock()
 	for q, st := range s.prepared {
 		st.Close()
 		delete(s.prepared, q)

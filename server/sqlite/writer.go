@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"wartemarke/server/queue"
@@ -15,10 +16,14 @@ import (
 // waits for an fsync of the write-ahead log. One transaction per request
 // therefore caps the store at its single-commit rate (a few thousand a
 // second on an ordinary disk), and a burst of kiosks queues behind the
-// fsyncs. Instead, every write goes to one writer goroutine. It takes the
-// first waiting request and every other one waiting at that moment (up to
-// maxBatch), runs each in its own SAVEPOINT of one transaction, and commits
-// once: one fsync for the whole batch. A request that fails is rolled back
+// fsyncs. Instead, writes that find another one committing wait in a
+// queue, and one writer goroutine takes every request waiting at that
+// moment (up to maxBatch), runs each in its own SAVEPOINT of one
+// transaction, and commits once: one fsync for the whole batch. A write
+// that finds nobody committing and nobody waiting commits itself, on its
+// caller's goroutine, the same way (a batch of one): that saves the switch
+// to the writer and back, which on a virtual machine costs as much as
+// the statements of a draw. A request that fails is rolled back
 // to its savepoint and gets its own error; the others commit. Answers are
 // given only after COMMIT returned, so an answer still means committed and
 // on disk.
@@ -79,16 +84,26 @@ func (s *Store) submit(ctx context.Context, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.waiting.Add(1)
-	select {
-	case s.reqs <- r:
-		s.waiting.Add(-1)
-	case <-s.quit:
-		s.waiting.Add(-1)
+	s.qmu.Lock()
+	if s.closed {
+		s.qmu.Unlock()
 		return errClosed
-	case <-ctx.Done():
-		s.waiting.Add(-1)
-		return ctx.Err()
+	}
+	// Nobody writes and nobody waits: the caller commits its own write,
+	// without two goroutine switches to the writer and back (most of the
+	// time one kiosk at a time spends beside the fsync).
+	if len(s.queue) == 0 && s.wlock.TryLock() {
+		s.qmu.Unlock()
+		s.commit([]*writeReq{r})
+		s.wlock.Unlock()
+		return <-r.done
+	}
+	s.queue = append(s.queue, r)
+	s.waiting.Store(int64(len(s.queue)))
+	s.qmu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default: // the writer has been told already
 	}
 	select {
 	case err := <-r.done:
@@ -101,46 +116,63 @@ func (s *Store) submit(ctx context.Context, r *writeReq) error {
 	}
 }
 
-// write is the writer goroutine. It ends when the store closes: the batch
-// it is committing then is answered as usual, every request still waiting
-// gets errClosed.
+// take removes up to maxBatch waiting requests from the queue.
+func (s *Store) take() []*writeReq {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	n := min(len(s.queue), maxBatch)
+	batch := slices.Clone(s.queue[:n])
+	s.queue = slices.Delete(s.queue, 0, n)
+	s.waiting.Store(int64(len(s.queue)))
+	return batch
+}
+
+// putBack returns requests not run to the front of the queue.
+func (s *Store) putBack(rs []*writeReq) {
+	s.qmu.Lock()
+	s.queue = append(rs, s.queue...)
+	s.waiting.Store(int64(len(s.queue)))
+	s.qmu.Unlock()
+}
+
+// write is the writer goroutine: told that writes wait, it takes the
+// writing lock and commits them in batches until none waits. It ends when
+// the store closes: the batch being committed then is answered as usual,
+// every request still waiting gets errClosed.
 func (s *Store) write() {
 	defer close(s.writerDone)
-	var batch []*writeReq
 	for {
 		select {
+		case <-s.kick:
 		case <-s.quit:
-			for _, r := range batch {
-				r.done <- errClosed
-			}
-			for {
-				select {
-				case r := <-s.reqs:
+			s.qmu.Lock()
+			s.closed = true
+			rest := s.queue
+			s.queue = nil
+			s.waiting.Store(0)
+			s.qmu.Unlock()
+			for _, r := range rest {
+				if r.state.CompareAndSwap(reqQueued, reqTaken) {
 					r.done <- errClosed
-				default:
-					return
 				}
 			}
-		default:
+			return
 		}
-		if len(batch) == 0 {
+		s.wlock.Lock()
+		for {
 			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
 			case <-s.quit:
-				continue
-			}
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
 			default:
-				break fill
+				if batch := s.take(); len(batch) > 0 {
+					if rest := s.commit(batch); len(rest) > 0 {
+						s.putBack(rest)
+					}
+					continue
+				}
 			}
+			break
 		}
-		batch = s.commit(batch)
+		s.wlock.Unlock()
 	}
 }
 
