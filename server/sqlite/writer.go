@@ -213,9 +213,14 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 			r.done <- err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
-			r.done <- unavailable(err)
-			return broken(i, err)
+		// A request alone in its batch needs no savepoint: when it
+		// fails, the whole transaction is rolled back.
+		alone := len(batch) == 1
+		if !alone {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
+				r.done <- unavailable(err)
+				return broken(i, err)
+			}
 		}
 		mark := tx.mark()
 		if !r.draw {
@@ -229,6 +234,10 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 			// Nothing of a failed request is committed, so its answer
 			// need not wait for the commit.
 			r.done <- ferr
+			if alone {
+				tx.Rollback()
+				return nil
+			}
 			tx.rollbackTo(mark)
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO request`); err != nil {
 				// SQLite rolled back the whole transaction (a full
@@ -240,9 +249,11 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
-			ran = append(ran, r)
-			return broken(i, err)
+		if !alone {
+			if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+				ran = append(ran, r)
+				return broken(i, err)
+			}
 		}
 		ran = append(ran, r)
 	}
