@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -200,4 +204,61 @@ func luaFloor(rawURL string, pid int, tag string, c int, opt options) (figure, e
 		}
 		return err
 	})
+}
+
+// noopTicket is about the size of a drawn ticket's JSON.
+var noopTicket = []byte(`{"id":"xjdzlpqkrwqubcn5","number":"M-001","line":"mbe","issued_line":"mbe","lang":"de",` +
+	`"status":"waiting","day":"2026-11-25","issued_at":"2026-11-25T22:21:04.777Z","place":1,"ahead":0,` +
+	`"estimate":{"minutes":0,"low":0,"high":0},"status_url":"http://127.0.0.1:8080/t/abcdefghijklmnopqrstuvwxyz234567"}` + "\n")
+
+// serveNoop is the HTTP floor's server (the benchmark run as a child
+// process with -noop-server): net/http with a handler that does what
+// costs nothing in the service's terms, reading the draw's body and
+// answering 201 with a ticket-sized JSON body. It prints its URL as the
+// service does and serves until it is killed.
+func serveNoop() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("Kiosk: http://%s/kiosk\n", ln.Addr())
+	log.Fatal(http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10))
+		if r.Header.Get("Authorization") == "" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		w.Write(noopTicket)
+	})))
+}
+
+// httpFloor drives the no-op server (this program in a child process)
+// with the generator the service's phases use, at c kiosks: the most draws
+// a second HTTP on loopback and this generator allow on this machine.
+func httpFloor(c int, opt options) (figure, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return figure{}, err
+	}
+	cmd := exec.Command(self, "-noop-server")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return figure{}, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return figure{}, err
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return figure{}, fmt.Errorf("no-op server: %w", err)
+	}
+	m := kioskLine.FindStringSubmatch(line)
+	if m == nil {
+		return figure{}, fmt.Errorf("no-op server printed %q", line)
+	}
+	return drive(m[1], "floor", c, options{duration: opt.duration / 2, warmup: opt.warmup}, cpuOf{server: cmd.Process.Pid})
 }

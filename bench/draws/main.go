@@ -4,6 +4,10 @@
 // once, on the embedded SQLite store and on Redis, and measures in the same
 // run the floors the figures are compared with:
 //
+//   - HTTP: the same generator against a no-op handler (this program in a
+//     child process, -noop-server) that reads the body and answers 201
+//     with a ticket-sized JSON body: what loopback HTTP and the generator
+//     leave for any service on this machine;
 //   - SQLite: single-row transactions a second with the store's pragmas
 //     (WAL, synchronous=FULL), one at a time, on the same disk;
 //   - Redis (a redis-server it starts with appendonly yes, appendfsync
@@ -80,7 +84,12 @@ func main() {
 	noRedis := flag.Bool("no-redis", false, "with -all: skip the Redis phases")
 	target := flag.String("url", "", "base URL of a running server to draw from (instead of -all)")
 	token := flag.String("token", "", "kiosk token for -url")
+	noop := flag.Bool("noop-server", false, "internal: serve the no-op HTTP floor on a free loopback port")
 	flag.Parse()
+	if *noop {
+		serveNoop()
+		return
+	}
 
 	opt := options{duration: *duration, warmup: *warmup, runs: max(1, *runs), dir: *dir, redis: !*noRedis}
 	for _, f := range strings.Split(*concs, ",") {
@@ -187,6 +196,12 @@ func (t *table) row(store, what string, conc int, floor bool) *row {
 	return r
 }
 
+// last is the newest figure of a row.
+func (t *table) last(store, what string, conc int) figure {
+	r := t.row(store, what, conc, true)
+	return r.runs[len(r.runs)-1]
+}
+
 // floor records a floor's figure in this run.
 func (t *table) floor(store, what string, conc int, f figure) {
 	r := t.row(store, what, conc, true)
@@ -208,6 +223,7 @@ func (t *table) service(store string, conc int, f figure, floors map[string]figu
 
 // Names of the floors.
 const (
+	floorHTTP   = "no-op HTTP handler (floor)"
 	floorSQLite = "single-row transactions (floor)"
 	floorIncr   = "redis-benchmark -t incr (floor)"
 	floorLua    = "bare Lua draw, EVALSHA (floor)"
@@ -244,6 +260,12 @@ func runAll(opt options) {
 	for run := 1; run <= opt.runs; run++ {
 		log.Printf("run %d of %d (load average %s)", run, opt.runs, loadavg())
 		for _, c := range opt.conc {
+			h, err := httpFloor(c, opt)
+			if err != nil {
+				log.Fatalf("http floor: %v", err)
+			}
+			log.Printf("  no-op HTTP handler, %d kiosks: %.0f/s, p50 %s, p99 %s", c, h.rate, ms(h.p50), ms(h.p99))
+			tab.floor("HTTP", floorHTTP, c, h)
 			// The floor is one writer committing alone: the same figure
 			// stands beside every concurrency.
 			f, err := sqliteFloor(base, opt.duration/2)
@@ -262,7 +284,7 @@ func runAll(opt options) {
 			}
 			os.RemoveAll(data)
 			log.Printf("  sqlite, %d kiosks: %.0f draws/s, p50 %s, p99 %s", c, r.rate, ms(r.p50), ms(r.p99))
-			tab.service("SQLite", c, r, map[string]figure{floorSQLite: f}, []string{floorSQLite})
+			tab.service("SQLite", c, r, map[string]figure{floorSQLite: f, floorHTTP: h}, []string{floorSQLite, floorHTTP})
 		}
 		if !opt.redis {
 			continue
@@ -312,7 +334,8 @@ func redisRun(tab *table, run int, bin, redisBin, benchBin, base string, opt opt
 			return fmt.Errorf("%d kiosks: %w", c, err)
 		}
 		log.Printf("  redis, %d kiosks: %.0f draws/s, p50 %s, p99 %s", c, r.rate, ms(r.p50), ms(r.p99))
-		tab.service("Redis", c, r, map[string]figure{floorIncr: incr, floorLua: lua}, []string{floorLua, floorIncr})
+		h := tab.last("HTTP", floorHTTP, c)
+		tab.service("Redis", c, r, map[string]figure{floorIncr: incr, floorLua: lua, floorHTTP: h}, []string{floorLua, floorIncr, floorHTTP})
 	}
 	return nil
 }
