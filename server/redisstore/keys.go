@@ -56,7 +56,9 @@ func (k keys) served(day string) string { return k.base + "served:" + day }
 // as JSON. A new day has a new key, so every desk starts closed.
 func (k keys) desks(day string) string { return k.base + "desks:" + day }
 
-// idem is the hash of one Idempotency-Key: body hash, ticket id, time.
+// idem is one Idempotency-Key: the string "<body hash> <ticket id> <time>".
+// The previous version kept a hash (fields hash, ticket, at), which the
+// draw script still reads.
 func (k keys) idem(key string) string { return k.base + "idem:" + key }
 
 // days is a sorted set (all scores 0, ordered by name) of the service days

@@ -81,39 +81,63 @@ end
 // ticket, its indexes and its event.
 //
 // A draw is the hot path, and Redis runs scripts one at a time, so it does
-// only what a new ticket needs: it knows the ticket's fields and indexes
-// from its arguments and reads nothing back. Its indexes are those that
-// memberships gives a waiting ticket (open:<day>, waiting:<day>:<line>,
-// the day in opendays); the number counter's expiry, the day in days and
-// the day in opendays are set when missing, not on every draw.
+// only what a new ticket needs, with as few calls and as little Lua as it
+// can: it is given every key and the ticket's fields, reads nothing back
+// and builds no tables. The ticket's indexes are those memberships gives a
+// waiting ticket (open:<day>, waiting:<day>:<line>, the day in opendays);
+// the number counter's expiry, the day in days and the day in opendays are
+// set when missing, not on every draw. The event holds the ticket's fields
+// less its token, as append writes it.
 //
 // KEYS: 1 seq, 2 opendays, 3 the line's number counter for the day,
-// 4 the new ticket, 5 the Idempotency-Key (only when there is one).
-// It also lists the ticket (with its key) in the day's tickets hash and
-// the day in the days index, for retirement.
+// 4 the new ticket, 5 open:<day>, 6 waiting:<day>:<line>, 7 the ticket's
+// token key, 8 tickets:<day> (for retirement: the ticket and its
+// Idempotency-Key), 9 days, 10 events, 11 the Idempotency-Key (only when
+// there is one).
 // ARGV: 1 base, 2 maxlen, 3 day, 4 now (ms), 5 body hash, 6 oldest key
 // time honoured (ms), 7 key TTL (ms), 8 counter TTL (ms), 9 replay only
-// (1/0), 10 event type, 11 ticket id, 12 line, 13… the new ticket's
-// fields but num and place, as pairs.
+// (1/0), 10 event type, 11 ticket id, 12 token, 13… the new ticket's
+// other fields but num and place, as pairs.
 //
 // It answers {"stale"} while open tickets of earlier days wait to be
 // expired (the caller expires them and runs it again), {"mismatch"},
 // {"unknown"} (replay only, key not known), {"replay", fields, ahead} or
 // {"ok", num, place, ahead}.
 var drawScript = redis.NewScript(prelude + `
-local base, maxlen, day, now, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[11]
+local day, now, id = ARGV[3], ARGV[4], ARGV[11]
 -- The earliest day that may hold open tickets: an earlier one than today
 -- must be expired first; none means today must be listed.
 local first = redis.call('ZRANGEBYLEX', KEYS[2], '-', '[' .. day, 'LIMIT', 0, 1)[1]
 if first and first ~= day then
   return {'stale'}
 end
-if KEYS[5] then
-  local h = redis.call('HMGET', KEYS[5], 'hash', 'ticket', 'at')
-  if h[1] and tonumber(h[3]) >= tonumber(ARGV[6]) then
+local idem = KEYS[11]
+if idem then
+  -- The key is taken for this draw unless it is known (SET NX GET
+  -- answers the value it keeps); a known key too old to be honoured is
+  -- taken over below.
+  local mine = ARGV[5] .. ' ' .. id .. ' ' .. now
+  local h
+  if ARGV[9] == '1' then
+    h = redis.pcall('GET', idem)
+  else
+    h = redis.pcall('SET', idem, mine, 'PX', ARGV[7], 'NX', 'GET')
+  end
+  if type(h) == 'table' and h.err then
+    if not string.find(h.err, 'WRONGTYPE', 1, true) then return h end
+    -- Not a string: a hash, as the previous version wrote keys.
+    local v = redis.call('HMGET', idem, 'hash', 'ticket', 'at')
+    h = v[1] and v
+  elseif h then
+    h = {string.match(h, '^(.*) (%S+) (%d+)$')}
+  end
+  if h and tonumber(h[3]) >= tonumber(ARGV[6]) then
     if h[1] ~= ARGV[5] then return {'mismatch'} end
-    local tkey = base .. 'ticket:' .. h[2]
-    return {'replay', redis.call('HGETALL', tkey), ahead(base, tkey)}
+    local tkey = ARGV[1] .. 'ticket:' .. h[2]
+    return {'replay', redis.call('HGETALL', tkey), ahead(ARGV[1], tkey)}
+  end
+  if h and ARGV[9] ~= '1' then
+    redis.call('SET', idem, mine, 'PX', ARGV[7])
   end
 end
 if ARGV[9] == '1' then return {'unknown'} end
@@ -122,37 +146,20 @@ if num == 1 then
   -- A line's first number of the day: the counter's expiry, and the day
   -- for retirement (which deletes the day's counters with the day).
   redis.call('PEXPIRE', KEYS[3], ARGV[8])
-  redis.call('ZADD', base .. 'days', 0, day)
+  redis.call('ZADD', KEYS[9], 0, day)
 end
 local seq = redis.call('INCR', KEYS[1])
-local hset = {'HSET', KEYS[4], 'num', num, 'place', seq}
-local xadd = {'XADD', base .. 'events', 'MAXLEN', '~', maxlen, seq .. '-0', 'type', ARGV[10], 'at', now, 'num', num, 'place', seq}
-local tok
-for i = 13, #ARGV, 2 do
-  local k, v = ARGV[i], ARGV[i + 1]
-  hset[#hset + 1] = k
-  hset[#hset + 1] = v
-  -- The event holds the ticket's fields as stored, less its token.
-  if k == 'token' then
-    tok = v
-  else
-    xadd[#xadd + 1] = k
-    xadd[#xadd + 1] = v
-  end
-end
-redis.call(unpack(hset))
-local waiting = base .. 'waiting:' .. day .. ':' .. ARGV[12]
-redis.call('ZADD', base .. 'open:' .. day, seq, id)
-redis.call('ZADD', waiting, seq, id)
+-- Lua turns a number into a string with sprintf on each use: once here.
+local nums, seqs = tostring(num), tostring(seq)
+redis.call('HSET', KEYS[4], 'num', nums, 'place', seqs, 'token', ARGV[12], unpack(ARGV, 13))
+redis.call('ZADD', KEYS[5], seqs, id)
+redis.call('ZADD', KEYS[6], seqs, id)
 if not first then redis.call('ZADD', KEYS[2], 0, day) end
-if tok then redis.call('SET', base .. 'token:' .. tok, id) end
-redis.call('HSET', base .. 'tickets:' .. day, id, KEYS[5] or '')
-redis.call(unpack(xadd))
-if KEYS[5] then
-  redis.call('HSET', KEYS[5], 'hash', ARGV[5], 'ticket', id, 'at', now)
-  redis.call('PEXPIRE', KEYS[5], ARGV[7])
-end
-return {'ok', num, seq, redis.call('ZCOUNT', waiting, '-inf', '(' .. seq)}
+redis.call('SET', KEYS[7], id)
+redis.call('HSET', KEYS[8], id, idem or '')
+redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[2], seqs .. '-0', 'type', ARGV[10], 'at', now,
+  'num', nums, 'place', seqs, unpack(ARGV, 13))
+return {'ok', num, seq, redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. seqs)}
 `)
 
 // commitScript writes changes that Go has decided, inside MULTI/EXEC after

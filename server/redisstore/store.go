@@ -46,8 +46,9 @@
 //
 // Every key of a site starts with "wm:{site}:". The hash tag {site} keeps
 // a site in one Redis Cluster slot, so scripts and transactions never span
-// slots, and offices shard by site. Scripts build ticket key names from
-// that prefix, which stays inside the slot.
+// slots, and offices shard by site. The draw script is given every key it
+// writes; the others build ticket key names from that prefix, which stays
+// inside the slot.
 //
 //	wm:{site}:seq                   string  seq of the newest event
 //	wm:{site}:events                stream  events, ID "<seq>-0"; fields type, at and the ticket's fields
@@ -60,7 +61,7 @@
 //	wm:{site}:served:<day>          zset    the day's finished consultations (done after a call), by end time (the estimate)
 //	wm:{site}:opendays              zset    days that may hold open tickets (score 0, by name), for the daily expiry
 //	wm:{site}:desks:<day>           hash    desk label -> its queue.DeskState as JSON (expires after 3 days)
-//	wm:{site}:idem:<key>            hash    Idempotency-Key: hash, ticket, at (expires after the key's TTL)
+//	wm:{site}:idem:<key>            string  Idempotency-Key: "<body hash> <ticket id> <at>" (expires after the key's TTL; a hash of fields hash, ticket, at before)
 //	wm:{site}:tickets:<day>         hash    every ticket of the day: id -> its idem key ("" for none), for retirement
 //	wm:{site}:days                  zset    days with tickets or desk states (score 0, by name), for retirement
 //	wm:{site}:dayindex              string  set once tickets of older versions were listed in tickets:<day>
@@ -70,7 +71,9 @@
 //
 // Ticket hash fields: id, day, line, issued_line, prefix, num, lang,
 // status, place, desk, recalls, transfers, issued_at, called_at,
-// finished_at (Unix milliseconds, "" for none), print, print_error, token.
+// finished_at (Unix milliseconds, "" for none), print, print_error,
+// call_reason, token. A field that holds "" may be absent (a draw leaves
+// them out), which reads the same.
 //
 // Reserved for what the service will store next, so that any instance can
 // serve any request: wm:{site}:account:<id>, wm:{site}:session:<token>,
@@ -293,7 +296,9 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 		ID: r.ID, Line: r.Line.ID, IssuedLine: r.Line.ID, Lang: r.Lang,
 		Status: queue.StatusWaiting, Day: r.Day, IssuedAt: r.Now, Token: r.Token,
 	}
-	ks := []string{s.k.seq(), s.k.openDays(), s.k.number(r.Day, r.Line.ID), s.k.ticket(r.ID)}
+	ks := []string{s.k.seq(), s.k.openDays(), s.k.number(r.Day, r.Line.ID), s.k.ticket(r.ID),
+		s.k.open(r.Day), s.k.waiting(r.Day, r.Line.ID), s.k.token(r.Token), s.k.dayTickets(r.Day),
+		s.k.days(), s.k.events()}
 	if r.IdemKey != "" {
 		ks = append(ks, s.k.idem(r.IdemKey))
 	}
@@ -310,7 +315,7 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 	args := append([]any{
 		s.k.base, s.maxEvents, r.Day, r.Now.UnixMilli(), r.IdemHash, r.IdemSince.UnixMilli(),
 		(keyTTL + 24*time.Hour).Milliseconds(), numberTTL.Milliseconds(), replayOnly,
-		string(queue.EventIssued), r.ID, r.Line.ID,
+		string(queue.EventIssued), r.ID, r.Token,
 	}, newFields(t, r.Line.Prefix)...)
 	for range maxConflicts {
 		res, err := drawScript.Run(ctx, s.rdb, ks, args...).Slice()

@@ -10,16 +10,28 @@ import (
 
 // A ticket is stored as a hash of strings, and each event carries the same
 // fields (less the token), so one decoder reads both. Times are Unix
-// milliseconds, "" for none. The number is kept as the line's prefix and
-// the count, and formatted by queue.FormatNumber when read.
+// milliseconds, "" for none; an absent field reads as "". The number is
+// kept as the line's prefix and the count, and formatted by
+// queue.FormatNumber when read.
 
-// newFields are the hash fields of a ticket about to be drawn; the draw
-// script adds num and place.
+// newFields are the hash fields of a ticket about to be drawn but its
+// token, which the draw script keys, and num and place, which it takes.
+// Fields that hold "" are left out (desk, called_at, print, … of a new
+// ticket), as an absent field reads as "": a draw writes each field twice
+// (the hash and the event), and a change writes them all.
 func newFields(t queue.Ticket, prefix string) []any {
-	return append([]any{
+	all := append([]any{
 		"id", t.ID, "day", t.Day, "issued_line", t.IssuedLine, "prefix", prefix,
-		"lang", t.Lang, "issued_at", t.IssuedAt.UnixMilli(), "token", t.Token,
+		"lang", t.Lang, "issued_at", t.IssuedAt.UnixMilli(),
 	}, changedFields(t)...)
+	f := all[:0]
+	for i := 0; i < len(all); i += 2 {
+		if v, ok := all[i+1].(string); ok && v == "" {
+			continue
+		}
+		f = append(f, all[i], all[i+1])
+	}
+	return f
 }
 
 // changedFields are the hash fields that change over a ticket's life.

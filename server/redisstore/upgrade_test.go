@@ -135,12 +135,17 @@ func v1Draw(ctx context.Context, s *Store, r queue.DrawRequest) ([]any, error) {
 		s.k.base, s.maxEvents, r.Day, r.Now.UnixMilli(), r.IdemHash, r.IdemSince.UnixMilli(),
 		(r.Now.Sub(r.IdemSince) + 24*time.Hour).Milliseconds(), numberTTL.Milliseconds(), "0",
 		string(queue.EventIssued), r.ID,
-	}, newFields(t, r.Line.Prefix)...)
+		// The previous version's newFields: every field, "" included.
+		"id", t.ID, "day", t.Day, "issued_line", t.IssuedLine, "prefix", r.Line.Prefix,
+		"lang", t.Lang, "issued_at", t.IssuedAt.UnixMilli(), "token", t.Token,
+	}, changedFields(t)...)
 	return v1DrawScript.Run(ctx, s.rdb, ks, args...).Slice()
 }
 
 // dump describes every key of s's site, with the site's name replaced by
-// SITE: its type, its content in a fixed order, and whether it expires.
+// SITE: its content in a fixed order, and whether it expires. It shows
+// what the store reads: a field that holds "" as absent, and an
+// Idempotency-Key (a hash before, a string now) as "hash ticket at".
 func dump(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	ctx := t.Context()
@@ -156,7 +161,12 @@ func dump(t *testing.T, s *Store) map[string]string {
 		case "string":
 			v = s.rdb.Get(ctx, k).Val()
 		case "hash":
-			v = pairs(s.rdb.HGetAll(ctx, k).Val())
+			f := s.rdb.HGetAll(ctx, k).Val()
+			if strings.HasPrefix(k, s.k.idem("")) {
+				v = f["hash"] + " " + f["ticket"] + " " + f["at"]
+				break
+			}
+			v = pairs(f)
 		case "zset":
 			for _, z := range s.rdb.ZRangeWithScores(ctx, k, 0, -1).Val() {
 				v += fmt.Sprintf("%v=%v ", z.Member, z.Score)
@@ -180,10 +190,13 @@ func dump(t *testing.T, s *Store) map[string]string {
 	return out
 }
 
+// pairs lists the fields of m that are not "", sorted.
 func pairs(m map[string]string) string {
 	var out []string
 	for k, v := range m {
-		out = append(out, k+"="+v)
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
 	}
 	slices.Sort(out)
 	return strings.Join(out, " ")
@@ -211,7 +224,8 @@ func draws(day string, now time.Time) []queue.DrawRequest {
 }
 
 // TestDrawKeysAsBefore checks that a draw writes the keys the previous
-// version wrote, with the same contents.
+// version wrote, with the same contents as the store reads them (see
+// dump).
 func TestDrawKeysAsBefore(t *testing.T) {
 	srv := redistest.Start(t)
 	open := func() *Store {
@@ -287,6 +301,52 @@ func TestDrawAfterUpgrade(t *testing.T) {
 	for i, ev := range evs {
 		if ev.Seq != int64(i+1) || ev.Ticket.ID != rs[i].ID || ev.Ticket.Token != "" {
 			t.Errorf("event %d: seq %d ticket %s token %q", i, ev.Seq, ev.Ticket.ID, ev.Ticket.Token)
+		}
+	}
+}
+
+// TestOldKeyTakenOver checks Idempotency-Keys too old to be honoured, in
+// either form: a draw with one gets a new ticket and keeps the key for
+// itself, as a string.
+func TestOldKeyTakenOver(t *testing.T) {
+	srv := redistest.Start(t)
+	s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC)
+	rs := draws("2026-03-04", now)
+	if _, err := v1Draw(t.Context(), s, rs[0]); err != nil { // key0, a hash
+		t.Fatal(err)
+	}
+	if _, _, err := s.Draw(t.Context(), rs[1]); err != nil { // key1, a string
+		t.Fatal(err)
+	}
+	for i, key := range []string{"key0", "key1"} {
+		r := rs[3]
+		r.ID, r.IdemKey, r.IdemHash = fmt.Sprintf("new%d", i), key, "other"
+		r.IdemSince = now.Add(time.Hour) // both keys are older
+		only := r
+		only.ReplayOnly = true
+		if _, _, err := s.Draw(t.Context(), only); queue.ErrorCode(err) != queue.NotFound {
+			t.Errorf("replay of %s, too old: err=%v, want not found", key, err)
+		}
+		got, replay, err := s.Draw(t.Context(), r)
+		if err != nil || replay || got.ID != r.ID {
+			t.Fatalf("draw with %s, too old: %s replay=%v err=%v, want a new ticket %s", key, got.ID, replay, err, r.ID)
+		}
+		v, err := s.rdb.Get(t.Context(), s.k.idem(key)).Result()
+		if err != nil || !strings.HasPrefix(v, "other "+r.ID+" ") {
+			t.Errorf("%s after the draw: %q, err=%v, want it taken by %s", key, v, err, r.ID)
+		}
+		if ttl := s.rdb.PTTL(t.Context(), s.k.idem(key)).Val(); ttl <= 0 {
+			t.Errorf("%s after the draw: TTL %v, want one", key, ttl)
+		}
+		only.IdemSince = r.Now
+		got, replay, err = s.Draw(t.Context(), only)
+		if err != nil || !replay || got.ID != r.ID {
+			t.Errorf("replay of %s after it was taken: %s replay=%v err=%v, want %s", key, got.ID, replay, err, r.ID)
 		}
 	}
 }
