@@ -456,6 +456,32 @@ type Store interface {
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
+// timeAlphabet sorts in ASCII as its digits' values do.
+const timeAlphabet = "0123456789abcdefghijklmnopqrstuv"
+
+// timePrefix is t in milliseconds as 9 base-32 digits (45 bits, enough
+// until the year 3084), so that prefixes sort as times do.
+func timePrefix(t time.Time) string {
+	var b [9]byte
+	ms := uint64(t.UnixMilli())
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = timeAlphabet[ms&31]
+		ms >>= 5
+	}
+	return string(b[:])
+}
+
+// NewTicketID returns a ticket's id: the time of the draw (timePrefix) and
+// 80 random bits. Ids drawn one after another sort one after another, so
+// the stores' indexes of ids grow at one end instead of at a random page
+// per draw (a page written per draw on SQLite); the random part keeps them
+// unguessable.
+func NewTicketID(now time.Time) string { return timePrefix(now) + NewID(10) }
+
+// NewToken returns a ticket's status token: like NewTicketID, with 120
+// random bits.
+func NewToken(now time.Time) string { return timePrefix(now) + NewID(15) }
+
 // NewID returns a random identifier of n random bytes, base32 encoded.
 func NewID(n int) string {
 	b := make([]byte, n)

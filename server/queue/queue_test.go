@@ -383,6 +383,42 @@ func TestNewID(t *testing.T) {
 	}
 }
 
+// TestTicketIDsSortByTime checks that ticket ids and tokens sort as their
+// draw times do, differ when drawn at the same moment, and keep their
+// random part.
+func TestTicketIDsSortByTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	for _, mk := range []struct {
+		name string
+		f    func(time.Time) string
+		n    int
+	}{{"ID", NewTicketID, 25}, {"Token", NewToken, 33}} {
+		t.Run(mk.name, func(t *testing.T) {
+			prev := ""
+			seen := map[string]bool{}
+			for i := range 2000 {
+				at := t0.Add(time.Duration(i/3) * time.Millisecond) // three per millisecond
+				id := mk.f(at)
+				if len(id) != mk.n {
+					t.Fatalf("%q: %d characters, want %d", id, len(id), mk.n)
+				}
+				if seen[id] {
+					t.Fatalf("%q made twice", id)
+				}
+				seen[id] = true
+				if i%3 == 0 && id[:9] <= prev[:min(9, len(prev))] {
+					t.Fatalf("%q (at %s) does not sort after %q", id, at, prev)
+				}
+				prev = id
+			}
+			// Years apart, too.
+			if a, b := mk.f(t0), mk.f(t0.AddDate(30, 0, 0)); a >= b {
+				t.Fatalf("%q >= %q", a, b)
+			}
+		})
+	}
+}
+
 func TestErrorCode(t *testing.T) {
 	tests := []struct {
 		name string

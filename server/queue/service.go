@@ -155,7 +155,7 @@ func (s *Service) Draw(ctx context.Context, line, lang, idemKey, bodyHash string
 func (s *Service) issue(ctx context.Context, l Line, lang, idemKey, bodyHash string, now time.Time) (Ticket, bool, error) {
 	t, replay, err := s.Store.Draw(ctx, DrawRequest{
 		Line: l, Lang: lang, Now: now, Day: s.Day(now),
-		ID: NewID(10), Token: NewID(20),
+		ID: NewTicketID(now), Token: NewToken(now),
 		IdemKey: idemKey, IdemHash: bodyHash, IdemSince: now.Add(-IdempotencyTTL),
 	})
 	if err != nil {

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -12,14 +10,6 @@ import (
 	"wartemarke/server/queue"
 )
 
-// BenchmarkDraw measures the store's draws without HTTP: one draw at a time
-// (Serial) and 64 at once (Parallel64), each with a fresh random key, id
-// and token as the service makes them. It reports the batches committed
-// per draw beside ns/op; the writer goroutine is the one place draws
-// queue, so its work per draw sets the store's ceiling.
-//
-//	go test -run '^$' -bench Draw -benchtime 5000x ./server/sqlite/
-//
 // cpuTime is the CPU time this process has used: on a shared machine it
 // moves far less with other work than the time per draw does.
 func cpuTime() time.Duration {
@@ -28,13 +18,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func id(i int64, n int) string {
-	if os.Getenv("BENCH_SEQ") != "" {
-		return fmt.Sprintf("%016x", i) + queue.NewID(n)
-	}
-	return queue.NewID(n)
-}
-
+// BenchmarkDraw measures the store's draws without HTTP: one draw at a time
+// (Serial) and 64 at once (Parallel64), each with a fresh random key, id
+// and token as the service makes them. It reports the batches committed
+// per draw and the CPU time per draw beside ns/op; the writer goroutine is the one place draws
+// queue, so its work per draw sets the store's ceiling.
+//
+//	go test -run '^$' -bench Draw -benchtime 20000x ./server/sqlite/
 func BenchmarkDraw(b *testing.B) {
 	for _, bc := range []struct {
 		name string
@@ -54,7 +44,7 @@ func BenchmarkDraw(b *testing.B) {
 				now := time.Now()
 				_, _, err := s.Draw(ctx, queue.DrawRequest{
 					Line: lines[i%2], Lang: "de", Now: now, Day: now.Format(time.DateOnly),
-					ID: id(i, 10), Token: id(i, 20),
+					ID: queue.NewTicketID(now), Token: queue.NewToken(now),
 					IdemKey: queue.NewID(16), IdemHash: "h", IdemSince: now.Add(-queue.IdempotencyTTL),
 				})
 				if err != nil {
