@@ -116,15 +116,23 @@ export async function api(path, { method = "GET", body, headers = {}, timeoutMs 
 }
 
 /**
- * A fresh random UUID (version 4) for an Idempotency-Key header.
- * crypto.randomUUID exists only in secure contexts (https, localhost); a kiosk
- * on the office network over plain http has only getRandomValues.
+ * A fresh UUID version 7 (RFC 9562) for an Idempotency-Key header: 48 bits
+ * of the time in milliseconds, then 74 random bits. Keys made one after
+ * another sort one after another, so the server's index of keys grows at
+ * one end instead of at a random page per draw; the random bits keep them
+ * unique. Only getRandomValues is needed (crypto.randomUUID, version 4,
+ * exists only in secure contexts; a kiosk may run on plain http).
  * @param {Crypto} [c]
+ * @param {number} [now] the time in milliseconds
  */
-export function newIdempotencyKey(c = globalThis.crypto) {
-  if (typeof c.randomUUID === "function") return c.randomUUID();
+export function newIdempotencyKey(c = globalThis.crypto, now = Date.now()) {
   const b = c.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
+  let ms = Math.max(0, Math.floor(now));
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = (b[6] & 0x0f) | 0x70;
   b[8] = (b[8] & 0x3f) | 0x80;
   const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -3,14 +3,23 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api, ApiError, newIdempotencyKey, configureAuth, serverNow } from "./api.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-test("idempotency keys are v4 UUIDs, also without randomUUID (plain http)", () => {
+test("idempotency keys are v7 UUIDs with getRandomValues alone (plain http)", () => {
   assert.match(newIdempotencyKey(), UUID);
   const insecure = { getRandomValues: (a) => globalThis.crypto.getRandomValues(a) };
   const a = newIdempotencyKey(insecure);
   assert.match(a, UUID);
   assert.notEqual(a, newIdempotencyKey(insecure));
+});
+
+test("idempotency keys begin with the time and sort as it does", () => {
+  const at = Date.UTC(2026, 10, 25, 9, 0, 0, 123);
+  const k = newIdempotencyKey(globalThis.crypto, at);
+  assert.equal(parseInt(k.slice(0, 8) + k.slice(9, 13), 16), at);
+  const keys = [0, 1, 2, 1000, 86400000, 31536000000].map((d) => newIdempotencyKey(globalThis.crypto, at + d));
+  assert.deepEqual([...keys].sort(), keys);
+  assert.notEqual(newIdempotencyKey(globalThis.crypto, at), newIdempotencyKey(globalThis.crypto, at));
 });
 
 function fakeFetch(status, body, headers = {}) {

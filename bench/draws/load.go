@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,8 +15,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"wartemarke/server/queue"
 )
 
 // measure runs c workers calling do in a loop: unmeasured during
@@ -128,6 +128,22 @@ func pct(ds []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
+// kioskKey is an Idempotency-Key as the kiosk makes them (ui-common/api.js:
+// a UUID version 7, the time in milliseconds first, then random bits).
+func kioskKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
 // drive draws tickets from the service at base with c kiosks at once, as
 // a kiosk does: POST /api/v1/tickets with the kiosk's Bearer token and a
 // fresh Idempotency-Key, alternating the two lines between kiosks. Every
@@ -136,7 +152,6 @@ func drive(base, token string, c int, opt options, pids cpuOf) (figure, error) {
 	tr := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	phase := queue.NewID(5) // keys stay unique if a phase is run twice on one store
 	return measure(c, opt, pids, func(w, i int) error {
 		line := []string{"mbe", "jmd"}[w%2]
 		req, err := http.NewRequest("POST", base+"/api/v1/tickets", bytes.NewReader([]byte(`{"line":"`+line+`","lang":"de"}`)))
@@ -145,7 +160,7 @@ func drive(base, token string, c int, opt options, pids cpuOf) (figure, error) {
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d-%d", phase, w, i))
+		req.Header.Set("Idempotency-Key", kioskKey())
 		res, err := client.Do(req)
 		if err != nil {
 			return err
