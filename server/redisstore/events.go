@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,17 +69,21 @@ func decodeEvent(m redis.XMessage) (queue.Event, error) {
 // EventsAfter returns up to limit events with seq > after. It fails with
 // Gone when the stream was trimmed past after.
 //
-// It reads the page with one XRANGE that starts at after's own entry:
-// when the page starts with after or after+1, nothing after `after` was
-// trimmed, which is the common case (a hub or a display reading on from
-// its last event). Otherwise it reads again with the seq and the oldest
-// entry, to tell a trimmed stream from one that simply ends.
+// It reads the page with one XRANGE from just after after's entry: when
+// the page starts with after+1, nothing after `after` was trimmed, which
+// is the common case (a hub or a display reading on from its last event).
+// Otherwise (an empty page, or one that starts later) it reads again with
+// the seq and the oldest entry, to tell a trimmed stream from one that
+// ends or has a hole.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	if msgs := s.wake.take(after, limit, s.known.load()); msgs != nil {
+		return s.decodePage(after, msgs, limit)
+	}
 	if after >= 0 {
-		msgs, err := s.rdb.XRangeN(ctx, s.k.events(), strconv.FormatInt(after, 10)+"-0", "+", int64(limit)+1).Result()
+		msgs, err := s.rdb.XRangeN(ctx, s.k.events(), "("+strconv.FormatInt(after, 10)+"-0", "+", int64(limit)).Result()
 		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
@@ -87,11 +92,8 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 			if err != nil {
 				return nil, fmt.Errorf("event ID %q: %w", msgs[0].ID, err)
 			}
-			if first == after {
-				msgs = msgs[1:]
-			}
-			if first == after || first == after+1 {
-				return s.decodePage(after, msgs[:min(len(msgs), limit)], limit)
+			if first == after+1 {
+				return s.decodePage(after, msgs, limit)
 			}
 		}
 	}
@@ -114,6 +116,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]queu
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	s.known.raise(lastSeq)
 	if after < lastSeq {
 		oldest := int64(0)
 		if msgs := first.Val(); len(msgs) > 0 {
@@ -139,6 +142,9 @@ func (s *Store) decodePage(after int64, msgs []redis.XMessage, limit int) ([]que
 			return nil, err
 		}
 		out = append(out, ev)
+	}
+	if len(out) > 0 {
+		s.known.raise(out[len(out)-1].Seq)
 	}
 	if len(out) < limit {
 		end := after
@@ -168,6 +174,7 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, s.fail(ctx, err)
 	}
+	s.known.raise(seq)
 	return seq, nil
 }
 
@@ -176,7 +183,8 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 // without asking Redis: the hub reads on after each of this instance's
 // draws. Otherwise it blocks in XREAD on the stream, so an event added by
 // any instance wakes it at once; each XREAD blocks at most waitBlock,
-// after which it looks at ctx again.
+// after which it looks at ctx again. The entries the XREAD returned are
+// kept for the EventsAfter that follows (see wake).
 func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 	from := strconv.FormatInt(max(after, 0), 10) + "-0"
 	for {
@@ -196,9 +204,10 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 			}
 			block = min(block, left)
 		}
-		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{s.k.events(), from}, Count: 1, Block: block}).Result()
+		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{s.k.events(), from}, Count: wakeCount, Block: block}).Result()
 		switch {
 		case err == nil && len(res) > 0 && len(res[0].Messages) > 0:
+			s.woke(after, res[0].Messages)
 			return nil
 		case err == nil || errors.Is(err, redis.Nil):
 			continue
@@ -215,19 +224,81 @@ func (s *Store) WaitEvents(ctx context.Context, after int64) error {
 	}
 }
 
-// newestWritten is the seq of the newest event this store has written
-// that a read of the log may not have reached yet: WaitEvents returns at
-// once while it is above the caller's position. It only ever errs high
-// when Redis lost writes (a restart without appendfsync always), and a
-// read that reaches the end of the stream lowers it to what it found, so
-// such a mistake costs one early return. It starts at 0, where WaitEvents
-// asks Redis.
-type newestWritten struct{ v atomic.Int64 }
+// woke keeps the entries an XREAD after `after` returned, when they start
+// at after+1, and notes their seqs as known.
+func (s *Store) woke(after int64, msgs []redis.XMessage) {
+	first, err1 := streamSeq(msgs[0].ID)
+	last, err2 := streamSeq(msgs[len(msgs)-1].ID)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	s.known.raise(last)
+	if after >= 0 && first == after+1 {
+		s.wake.put(after, msgs, last)
+	}
+}
 
-func (w *newestWritten) load() int64 { return w.v.Load() }
+// wakeCount is how many entries one XREAD of WaitEvents returns at most.
+const wakeCount = 64
 
-// raise records that the event seq was written.
-func (w *newestWritten) raise(seq int64) {
+// wakeFresh is how long the entries of a wake serve EventsAfter.
+const wakeFresh = time.Second
+
+// wake holds the entries the latest XREAD of WaitEvents returned, so that
+// the EventsAfter a hub makes next answers from them instead of reading
+// them again (an XRANGE seeks through a stream node: as costly in Redis as
+// the XREAD, and a second round trip).
+//
+// The entries are the log as of the XREAD, and EventsAfter may serve them
+// only while that is all the log the process can know of: the log must not
+// have been seen (read or written through this store) beyond them, and the
+// XREAD must have returned fewer than wakeCount (else the log may go on)
+// or at least the limit asked for. So a reader that learned of an event
+// through this store (a hub that broadcast up to L, then reads a display's
+// backlog up to L) always gets it. Each EventsAfter takes the wake or drops
+// it, and an old one is not used: entries stay immutable, but a Redis that
+// lost writes could give a seq to another event.
+type wake struct {
+	mu    sync.Mutex
+	after int64
+	msgs  []redis.XMessage
+	last  int64
+	at    time.Time
+}
+
+func (w *wake) put(after int64, msgs []redis.XMessage, last int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.after, w.msgs, w.last, w.at = after, msgs, last, time.Now()
+}
+
+// take returns the kept entries for EventsAfter(after, limit) when they
+// may serve it (see wake), given the newest seq known; nil otherwise. It
+// drops what it holds either way.
+func (w *wake) take(after int64, limit int, known int64) []redis.XMessage {
+	w.mu.Lock()
+	msgs, ok := w.msgs, w.after == after && w.last >= known && time.Since(w.at) < wakeFresh
+	w.msgs = nil
+	w.mu.Unlock()
+	switch {
+	case !ok || len(msgs) == 0:
+		return nil
+	case len(msgs) >= limit:
+		return msgs[:limit]
+	case len(msgs) < wakeCount:
+		return msgs
+	}
+	return nil
+}
+
+// seqMark is a seq that goes up as events are written or seen; written
+// can also be lowered.
+type seqMark struct{ v atomic.Int64 }
+
+func (w *seqMark) load() int64 { return w.v.Load() }
+
+// raise records that the event seq was written or seen.
+func (w *seqMark) raise(seq int64) {
 	for {
 		cur := w.v.Load()
 		if seq <= cur || w.v.CompareAndSwap(cur, seq) {
@@ -238,11 +309,17 @@ func (w *newestWritten) raise(seq int64) {
 
 // lower records that the log ends at seq as far as a read saw: any event
 // written later raises it again.
-func (w *newestWritten) lower(seq int64) {
+func (w *seqMark) lower(seq int64) {
 	for {
 		cur := w.v.Load()
 		if seq >= cur || w.v.CompareAndSwap(cur, seq) {
 			return
 		}
 	}
+}
+
+// wrote notes that this store added the event seq.
+func (s *Store) wrote(seq int64) {
+	s.written.raise(seq)
+	s.known.raise(seq)
 }

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,4 +97,102 @@ func TestWaitAfterLostWrites(t *testing.T) {
 	if err := s.WaitEvents(ctx, 2); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("wait after the log's end was read: err=%v, want %v", err, context.DeadlineExceeded)
 	}
+}
+
+// TestWakeServesEventsAfter checks that the EventsAfter after a wait
+// answers from what the wait's XREAD returned, and only while that is all
+// of the log this process can know of.
+func TestWakeServesEventsAfter(t *testing.T) {
+	srv := redistest.Start(t)
+	open := func() *Store {
+		s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a := open()
+	b, err := Open(t.Context(), srv.URL(), a.Site(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	drawN(t, a, 2)
+	// wait has a wait for events after 2 woken by b's draw of 3.
+	wait := func(t *testing.T) {
+		t.Helper()
+		after, err := a.LastSeq(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- a.WaitEvents(t.Context(), after) }()
+		time.Sleep(50 * time.Millisecond) // let it block in XREAD
+		drawN(t, b, 1)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := func(t *testing.T, after int64, limit int) []int64 {
+		t.Helper()
+		evs, err := a.EventsAfter(t.Context(), after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	rdb := a.rdb
+	t.Run("Served", func(t *testing.T) {
+		wait(t)
+		last, _ := a.LastSeq(t.Context())
+		// Gone from the stream, the event still comes from the wake.
+		if err := rdb.XDel(t.Context(), a.k.events(), strconv.FormatInt(last, 10)+"-0").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := seqs(t, last-1, 10); len(got) != 1 || got[0] != last {
+			t.Fatalf("events after %d: %v, want [%d] from the wake", last-1, got, last)
+		}
+		// Taken once.
+		if got := seqs(t, last-1, 10); len(got) != 0 {
+			t.Fatalf("events after %d again: %v, want none (deleted)", last-1, got)
+		}
+	})
+	t.Run("NotPastWhatWasWritten", func(t *testing.T) {
+		wait(t)
+		drawN(t, a, 1) // this store knows of one more event
+		last, _ := b.LastSeq(t.Context())
+		if got := seqs(t, last-2, 10); len(got) != 2 {
+			t.Fatalf("events after %d: %v, want 2", last-2, got)
+		}
+	})
+	t.Run("NotPastWhatWasRead", func(t *testing.T) {
+		wait(t)
+		drawN(t, b, 1)
+		last, _ := a.LastSeq(t.Context()) // seen through a
+		if got := seqs(t, last-2, 10); len(got) != 2 {
+			t.Fatalf("events after %d: %v, want 2", last-2, got)
+		}
+	})
+	t.Run("OtherPosition", func(t *testing.T) {
+		wait(t)
+		last, _ := b.LastSeq(t.Context())
+		if got := seqs(t, last-2, 10); len(got) != 2 {
+			t.Fatalf("events after %d: %v, want 2", last-2, got)
+		}
+	})
+	t.Run("Limit", func(t *testing.T) {
+		wait(t)
+		last, _ := b.LastSeq(t.Context())
+		if err := rdb.XDel(t.Context(), a.k.events(), strconv.FormatInt(last, 10)+"-0").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := seqs(t, last-1, 1); len(got) != 1 || got[0] != last {
+			t.Fatalf("events after %d, limit 1: %v, want [%d] from the wake", last-1, got, last)
+		}
+	})
 }

@@ -20,12 +20,13 @@ func (s *Store) SetLineMode(ctx context.Context, r queue.LineModeRequest) (queue
 	if err != nil {
 		return queue.LineMode{}, err
 	}
-	err = deskScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.lineModes(r.Day)},
+	seq, err := deskScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.lineModes(r.Day)},
 		s.k.base, s.maxEvents, r.Mode.Line, b, r.Now.UnixMilli(), numberTTL.Milliseconds(),
-		string(queue.EventLineUpdated), r.Day).Err()
+		string(queue.EventLineUpdated), r.Day).Int64()
 	if err != nil {
 		return queue.LineMode{}, s.fail(ctx, err)
 	}
+	s.wrote(seq)
 	return r.Mode, nil
 }
 

@@ -165,7 +165,8 @@ return {'ok', num, seq, redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. seqs)}
 // commitScript writes changes that Go has decided, inside MULTI/EXEC after
 // the reads they rest on were WATCHed: for each change the ticket's new
 // fields, its indexes and one event. It answers each changed ticket's
-// ahead (-1 when it does not wait).
+// ahead (-1 when it does not wait), then the seq of its last event (0 when
+// it wrote none).
 //
 // KEYS: 1 seq, 2 opendays.
 // ARGV: 1 base, 2 maxlen, 3 number of changes; per change: id, event type,
@@ -173,7 +174,7 @@ return {'ok', num, seq, redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. seqs)}
 // opendays once they hold no open ticket.
 var commitScript = redis.NewScript(prelude + `
 local base, maxlen = ARGV[1], ARGV[2]
-local i, out = 4, {}
+local i, out, seq = 4, {}, 0
 for _ = 1, tonumber(ARGV[3]) do
   local id, typ, at, m = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   i = i + 4
@@ -184,7 +185,8 @@ for _ = 1, tonumber(ARGV[3]) do
   i = i + 2 * m
   redis.call(unpack(f))
   reindex(base, id, before, index_fields(tkey))
-  append(base, maxlen, redis.call('INCR', KEYS[1]), typ, at, tkey)
+  seq = redis.call('INCR', KEYS[1])
+  append(base, maxlen, seq, typ, at, tkey)
   out[#out + 1] = ahead(base, tkey)
 end
 for j = i, #ARGV do
@@ -192,6 +194,7 @@ for j = i, #ARGV do
     redis.call('ZREM', KEYS[2], ARGV[j])
   end
 end
+out[#out + 1] = seq
 return out
 `)
 

@@ -158,8 +158,17 @@ type Store struct {
 	k         keys
 	site      string
 	maxEvents int64
-	// written is the newest event this store wrote, for WaitEvents.
-	written newestWritten
+	// written is the newest event this store wrote that a read of the
+	// log may not have reached: WaitEvents returns at once while it is
+	// above the caller's position. It errs high only when Redis lost
+	// writes (a restart without appendfsync always); a read that reaches
+	// the end of the stream lowers it to what it found, so that costs one
+	// early return.
+	written seqMark
+	// known is the newest seq this store has written or read, for wake.
+	known seqMark
+	// wake is what WaitEvents's latest XREAD returned.
+	wake wake
 }
 
 var _ queue.Store = (*Store)(nil)
@@ -346,7 +355,7 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			num, _ := res[1].(int64)
 			t.Number = queue.FormatNumber(r.Line.Prefix, int(num))
 			t.Place, _ = res[2].(int64)
-			s.written.raise(t.Place) // a new ticket's place is its event's seq
+			s.wrote(t.Place) // a new ticket's place is its event's seq
 			return withAhead(t, res[3]), false, nil
 		}
 		return queue.Ticket{}, false, fmt.Errorf("draw script answered %v", res[0])
@@ -426,8 +435,15 @@ func (s *Store) update(ctx context.Context, day string, now time.Time, decide de
 			if err != nil {
 				return err
 			}
-			aheads, err = res.Int64Slice()
-			return err
+			out, err := res.Int64Slice()
+			if err != nil || len(out) == 0 {
+				return err
+			}
+			// The script answers the aheads, then the seq of its last
+			// event (0 when it wrote none).
+			aheads = out[:len(out)-1]
+			s.wrote(out[len(out)-1])
+			return nil
 		}, s.k.openDays())
 		if errors.Is(err, redis.TxFailedErr) {
 			// Someone else changed what we read: decide again, after a
@@ -676,12 +692,13 @@ func (s *Store) SetDesk(ctx context.Context, r queue.DeskRequest) (queue.DeskSta
 	if err != nil {
 		return queue.DeskState{}, err
 	}
-	err = deskScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.desks(r.Day)},
+	seq, err := deskScript.Run(ctx, s.rdb, []string{s.k.seq(), s.k.desks(r.Day)},
 		s.k.base, s.maxEvents, r.State.Label, b, r.Now.UnixMilli(), numberTTL.Milliseconds(),
-		string(queue.EventDeskUpdated), r.Day).Err()
+		string(queue.EventDeskUpdated), r.Day).Int64()
 	if err != nil {
 		return queue.DeskState{}, s.fail(ctx, err)
 	}
+	s.wrote(seq)
 	return r.State, nil
 }
 
@@ -721,6 +738,7 @@ func (s *Store) Snapshot(ctx context.Context, day string) (queue.Snapshot, error
 	if snap.Seq, err = strconv.ParseInt(seq, 10, 64); err != nil {
 		return snap, fmt.Errorf("seq %q: %w", seq, err)
 	}
+	s.known.raise(snap.Seq)
 	open, _ := res[1].([]any)
 	for _, v := range open {
 		f, err := fieldMap(v)
