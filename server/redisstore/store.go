@@ -41,6 +41,8 @@
 // does after pruning. WaitEvents blocks in XREAD BLOCK on the
 // stream, so an instance sees an event written by another one at once;
 // after an event the instance wrote itself it returns without asking.
+// The entries its XREAD returned answer the EventsAfter that follows, so
+// a hub reads each event from Redis once.
 //
 // # Key layout
 //
@@ -85,6 +87,11 @@
 // tickets with their token and idem keys and the day's indexes, counters
 // and desk states, in one WATCH/MULTI transaction per day over the day's
 // tickets hash. The event stream keeps its own trimming.
+//
+// # Redis version
+//
+// Redis 7.0 or later: the read-only scripts carry flags, and the draw takes
+// its Idempotency-Key with SET NX GET.
 //
 // # Durability
 //
