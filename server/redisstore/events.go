@@ -238,8 +238,10 @@ func (s *Store) woke(after int64, msgs []redis.XMessage) {
 	}
 }
 
-// wakeCount is how many entries one XREAD of WaitEvents returns at most.
-const wakeCount = 64
+// wakeCount is how many entries one XREAD of WaitEvents returns at most:
+// enough for a hub woken by a few draws, few for a phone's long poll,
+// which only needs to know that something happened.
+const wakeCount = 16
 
 // wakeFresh is how long the entries of a wake serve EventsAfter.
 const wakeFresh = time.Second
