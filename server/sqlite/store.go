@@ -324,31 +324,57 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			s.expired = r.Day
 		}
 		if r.IdemKey != "" {
-			var hash, id string
-			err := tx.QueryRowContext(ctx, `SELECT body_hash, ticket_id FROM idempotency WHERE key = ? AND created_at >= ?`,
-				r.IdemKey, r.IdemSince.UnixMilli()).Scan(&hash, &id)
-			switch {
-			case err == nil && hash != r.IdemHash:
-				return queue.Errorf(queue.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
-			case err == nil:
-				old, err := getTicket(ctx, tx, id)
+			claimed := false
+			if !r.ReplayOnly {
+				// Claim the key first: a new key, or one past its time,
+				// becomes this draw's (undone with the draw if it fails);
+				// a live one stays and is read below. One statement for
+				// the usual case.
+				res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, body_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, ticket_id = excluded.ticket_id, created_at = excluded.created_at
+					WHERE idempotency.created_at < ?`,
+					r.IdemKey, r.IdemHash, r.ID, r.Now.UnixMilli(), r.IdemSince.UnixMilli())
 				if err != nil {
 					return err
 				}
-				t, err = withAhead(ctx, tx, old)
-				replay = true
-				return err
-			case !errors.Is(err, sql.ErrNoRows):
-				return err
+				n, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				claimed = n == 1
+			}
+			if !claimed {
+				var hash, id string
+				err := tx.QueryRowContext(ctx, `SELECT body_hash, ticket_id FROM idempotency WHERE key = ? AND created_at >= ?`,
+					r.IdemKey, r.IdemSince.UnixMilli()).Scan(&hash, &id)
+				switch {
+				case err == nil && hash != r.IdemHash:
+					return queue.Errorf(queue.IdempotencyMismatch, "this Idempotency-Key was used for a different request")
+				case err == nil:
+					old, err := getTicket(ctx, tx, id)
+					if err != nil {
+						return err
+					}
+					t, err = withAhead(ctx, tx, old)
+					replay = true
+					return err
+				case !errors.Is(err, sql.ErrNoRows):
+					return err
+				}
 			}
 		}
 		if r.ReplayOnly {
 			return queue.Errorf(queue.NotFound, "no draw with this Idempotency-Key")
 		}
-		var num int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) + 1 FROM tickets WHERE day = ? AND issued_line = ?`,
-			r.Day, r.Line.ID).Scan(&num); err != nil {
-			return err
+		// The line's next number, and how many wait in it: every other
+		// waiting ticket of the line has a lower place (an earlier seq),
+		// so all of them are ahead of this one. One statement for both.
+		var num, ahead int
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(MAX(num), 0) + 1 FROM tickets WHERE day = ?1 AND issued_line = ?2),
+			COALESCE((SELECT n FROM waiting_count WHERE day = ?1 AND line = ?2), 0)`,
+			r.Day, r.Line.ID).Scan(&num, &ahead); err != nil {
+			return fmt.Errorf("next number: %w", err)
 		}
 		t = queue.Ticket{
 			ID: r.ID, Number: queue.FormatNumber(r.Line.Prefix, num), Line: r.Line.ID, IssuedLine: r.Line.ID,
@@ -368,20 +394,6 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 		}
 		if _, err := recordAt(ctx, tx, seq, queue.EventIssued, r.Now, t); err != nil {
 			return err
-		}
-		if r.IdemKey != "" {
-			// A key past its time stays until its day is retired.
-			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (key, body_hash, ticket_id, created_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, ticket_id = excluded.ticket_id, created_at = excluded.created_at`,
-				r.IdemKey, r.IdemHash, t.ID, r.Now.UnixMilli()); err != nil {
-				return err
-			}
-		}
-		// Every other waiting ticket of the line has a lower place (an
-		// earlier seq), so all of them are ahead of this one.
-		var ahead int
-		if err := tx.QueryRowContext(ctx, `SELECT n - 1 FROM waiting_count WHERE day = ? AND line = ?`, t.Day, t.Line).Scan(&ahead); err != nil {
-			return fmt.Errorf("waiting count: %w", err)
 		}
 		t.Ahead = &ahead
 		return nil
