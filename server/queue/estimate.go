@@ -50,17 +50,26 @@ func (s *Service) serviceTime(snap Snapshot, line string) time.Duration {
 	return ds[len(ds)/2]
 }
 
-// capacity is how many desks serve the line now: open, not paused desks.
-// A desk serving several lines gives each a share by how many wait there
-// (it calls the oldest ticket of all its lines); with nobody waiting, equal
-// shares.
-func capacity(snap Snapshot, line string) float64 {
+// waitingCounts is how many tickets wait in each line of snap.
+func waitingCounts(snap Snapshot) map[string]int {
+	if snap.Waiting != nil {
+		return snap.Waiting
+	}
 	waiting := map[string]int{}
 	for _, t := range snap.Tickets {
 		if t.Status == StatusWaiting {
 			waiting[t.Line]++
 		}
 	}
+	return waiting
+}
+
+// capacity is how many desks serve the line now: open, not paused desks.
+// A desk serving several lines gives each a share by how many wait there
+// (it calls the oldest ticket of all its lines); with nobody waiting, equal
+// shares.
+func capacity(snap Snapshot, line string) float64 {
+	waiting := waitingCounts(snap)
 	c := 0.0
 	for _, d := range snap.Desks {
 		if !d.Open || d.Paused || !slices.Contains(d.Lines, line) {

@@ -50,3 +50,38 @@ func TestEstimateWait(t *testing.T) {
 		})
 	}
 }
+
+// TestEstimateWithCountedWaiting checks that figures whose waiting counts
+// were taken once (Snapshot.Waiting, as the service keeps them) give the
+// same estimates as counting the tickets on every call.
+func TestEstimateWithCountedWaiting(t *testing.T) {
+	var snap Snapshot
+	for i := range 300 {
+		line, status := "mbe", StatusWaiting
+		if i%3 == 0 {
+			line = "jmd"
+		}
+		if i%7 == 0 {
+			status = StatusCalled
+		}
+		snap.Tickets = append(snap.Tickets, Ticket{Line: line, Status: status, Place: int64(i + 1)})
+	}
+	snap.Desks = []DeskState{
+		{Label: "1", Lines: []string{"mbe"}, Open: true},
+		{Label: "2", Lines: []string{"mbe", "jmd"}, Open: true},
+		{Label: "3", Lines: []string{"jmd"}, Open: true, Paused: true},
+	}
+	counted := snap
+	counted.Waiting = waitingCounts(snap)
+	if got := counted.Waiting["mbe"] + counted.Waiting["jmd"]; got != 257 {
+		t.Fatalf("counted %d waiting, want 257 (300 less the 43 called)", got)
+	}
+	svc := NewService(nil, DefaultLines())
+	for _, line := range []string{"mbe", "jmd", "nosuchline"} {
+		for _, ahead := range []int{0, 5, 100} {
+			if a, b := svc.EstimateWait(snap, line, ahead), svc.EstimateWait(counted, line, ahead); a != b {
+				t.Errorf("%s, %d ahead: %+v counting, %+v counted once", line, ahead, a, b)
+			}
+		}
+	}
+}

@@ -196,6 +196,10 @@ type Snapshot struct {
 	// RecentCalls per line. A recall moves its call to the top; a called
 	// ticket that was transferred leaves the list (it waits again).
 	Recent []Call
+	// Waiting counts the waiting tickets of each line. Stores leave it
+	// nil (it is counted from Tickets then); the service fills it once
+	// for the figures it keeps for its estimates, which every draw reads.
+	Waiting map[string]int `json:"-"`
 }
 
 // RecentCalls is how many recent calls per line a snapshot keeps.

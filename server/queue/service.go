@@ -198,21 +198,14 @@ func (s *Service) figures(ctx context.Context, now time.Time) Snapshot {
 	if err != nil {
 		return cached
 	}
-	s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served, Tickets: snap.Tickets}
+	// Every draw reads these figures: count the waiting once, not per draw.
+	s.est.snap = Snapshot{Desks: snap.Desks, Served: snap.Served, Tickets: snap.Tickets, Waiting: waitingCounts(snap)}
 	s.est.at, s.est.day = now, day
 	return s.est.snap
 }
 
 // waitingIn counts the waiting tickets of a line in the figures f.
-func waitingIn(f Snapshot, line string) int {
-	n := 0
-	for _, t := range f.Tickets {
-		if t.Line == line && t.Status == StatusWaiting {
-			n++
-		}
-	}
-	return n
-}
+func waitingIn(f Snapshot, line string) int { return waitingCounts(f)[line] }
 
 // knownKey tells whether an Idempotency-Key already has its ticket (a
 // retry, which must get it even after the cut-off).
