@@ -1428,6 +1428,25 @@ func checkRecent(t *testing.T, got, want []queue.Call) {
 }
 
 func testWaitEvents(t *testing.T, open func(t *testing.T) queue.Store) {
+	// A store may answer the EventsAfter that follows a WaitEvents from
+	// what the wait already saw; it must not leave out what this store
+	// wrote in between.
+	t.Run("ReadAfterWaitSeesOwnWrites", func(t *testing.T) {
+		f := setup(t, open)
+		first := f.draw(t, "mbe")
+		after := first.Place - 1
+		if err := f.store.WaitEvents(t.Context(), after); err != nil {
+			t.Fatal(err)
+		}
+		second := f.draw(t, "jmd")
+		evs, err := f.store.EventsAfter(t.Context(), after, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 2 || evs[0].Ticket.ID != first.ID || evs[1].Ticket.ID != second.ID {
+			t.Fatalf("events after %d: %+v; want the issues of %s and %s", after, evs, first.Number, second.Number)
+		}
+	})
 	t.Run("ReturnsOnChange", func(t *testing.T) {
 		f := setup(t, open)
 		f.draw(t, "mbe")
