@@ -109,3 +109,54 @@ func TestRevokeBesideCutsWebsocket(t *testing.T) {
 		t.Fatal("the kiosk's stream was closed too")
 	}
 }
+
+// TestSignOutBesideCutsWebsocket ends a counsellor's session in the store
+// directly, as another instance on the same Redis does when she signs out
+// there (or an admin removes her account): the service closes the
+// console's open stream within a sweep; another counsellor's stays open.
+func TestSignOutBesideCutsWebsocket(t *testing.T) {
+	a := startApp(t, testConfig(t), nil)
+	ctx := context.Background()
+	open := func(name string) (auth.Session, *websocket.Conn) {
+		if _, err := a.Auth.AddUser(ctx, name, auth.RoleCounsellor, "a long test password"); err != nil {
+			t.Fatal(err)
+		}
+		token, se, err := a.Auth.SignIn(ctx, name, "a long test password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/events",
+			http.Header{"Authorization": {"Bearer " + token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, _, err := c.ReadMessage(); err != nil { // the snapshot
+			t.Fatal(err)
+		}
+		return se, c
+	}
+	anna, ac := open("anna")
+	_, bc := open("ben")
+
+	if err := a.Auth.Store.DeleteSession(ctx, anna.TokenHash); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ac.SetReadDeadline(time.Now().Add(revokeSweepEvery + 5*time.Second))
+	for {
+		_, _, err := ac.ReadMessage()
+		if err == nil {
+			continue // an event or a ping's answer; the close comes later
+		}
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("after a sign-out beside the service the stream ended with %v, want close 1008", err)
+		}
+		break
+	}
+	t.Logf("stream closed %v after the sign-out", time.Since(start).Round(time.Millisecond))
+	bc.SetReadDeadline(time.Now().Add(revokeSweepEvery + 500*time.Millisecond))
+	if _, _, err := bc.ReadMessage(); websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Fatal("the other counsellor's stream was closed too")
+	}
+}

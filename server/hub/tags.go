@@ -13,3 +13,16 @@ func (h *Hub) CountWhere(match func(tag string) bool) int {
 	}
 	return n
 }
+
+// Tags returns the tags of the live connections, one per connection.
+func (h *Hub) Tags() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	tags := make([]string, 0, len(h.clients))
+	for c := range h.clients {
+		if !c.stopped {
+			tags = append(tags, c.tag)
+		}
+	}
+	return tags
+}
