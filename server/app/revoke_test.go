@@ -71,16 +71,7 @@ func TestRevokeBesideCutsWebsocket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/events",
-			http.Header{"Authorization": {"Bearer " + token}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if _, _, err := c.ReadMessage(); err != nil { // the snapshot
-			t.Fatal(err)
-		}
-		return d, c
+		return d, dialEvents(t, a, token)
 	}
 	display, dc := pair(auth.Display, "Warteraum")
 	_, kc := pair(auth.Kiosk, "Eingang")
@@ -88,19 +79,7 @@ func TestRevokeBesideCutsWebsocket(t *testing.T) {
 	if err := a.Auth.Store.RevokeDevice(ctx, display.ID, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	dc.SetReadDeadline(time.Now().Add(revokeSweepEvery + 5*time.Second))
-	for {
-		_, _, err := dc.ReadMessage()
-		if err == nil {
-			continue // a ping's answer or an event; the close comes later
-		}
-		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
-			t.Fatalf("after a revoke beside the service the stream ended with %v, want close 1008", err)
-		}
-		break
-	}
-	t.Logf("stream closed %v after the revoke", time.Since(start).Round(time.Millisecond))
+	awaitSweepClose(t, dc, "a revoke")
 	if n := a.Hub.CountWhere(func(tag string) bool { return strings.HasPrefix(tag, "device:") }); n != 1 {
 		t.Fatalf("%d device streams left, want the kiosk's", n)
 	}
@@ -125,16 +104,7 @@ func TestSignOutBesideCutsWebsocket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/events",
-			http.Header{"Authorization": {"Bearer " + token}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if _, _, err := c.ReadMessage(); err != nil { // the snapshot
-			t.Fatal(err)
-		}
-		return se, c
+		return se, dialEvents(t, a, token)
 	}
 	anna, ac := open("anna")
 	_, bc := open("ben")
@@ -142,21 +112,44 @@ func TestSignOutBesideCutsWebsocket(t *testing.T) {
 	if err := a.Auth.Store.DeleteSession(ctx, anna.TokenHash); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	ac.SetReadDeadline(time.Now().Add(revokeSweepEvery + 5*time.Second))
-	for {
-		_, _, err := ac.ReadMessage()
-		if err == nil {
-			continue // an event or a ping's answer; the close comes later
-		}
-		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
-			t.Fatalf("after a sign-out beside the service the stream ended with %v, want close 1008", err)
-		}
-		break
-	}
-	t.Logf("stream closed %v after the sign-out", time.Since(start).Round(time.Millisecond))
+	awaitSweepClose(t, ac, "a sign-out")
 	bc.SetReadDeadline(time.Now().Add(revokeSweepEvery + 500*time.Millisecond))
 	if _, _, err := bc.ReadMessage(); websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
 		t.Fatal("the other counsellor's stream was closed too")
 	}
+}
+
+// dialEvents opens an event stream with token and reads its snapshot; the
+// stream is closed when the test ends.
+func dialEvents(t *testing.T, a *App, token string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.URL(), "http")+"/api/v1/events",
+		http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, _, err := c.ReadMessage(); err != nil { // the snapshot
+		t.Fatal(err)
+	}
+	return c
+}
+
+// awaitSweepClose reads c until the sweep closes it (1008) and tells how
+// long that took; what reached the store beside the service is what.
+func awaitSweepClose(t *testing.T, c *websocket.Conn, what string) {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(revokeSweepEvery + 5*time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue // an event or a ping's answer; the close comes later
+		}
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("after %s beside the service the stream ended with %v, want close 1008", what, err)
+		}
+		break
+	}
+	t.Logf("stream closed %v after %s", time.Since(start).Round(time.Millisecond), what)
 }

@@ -30,11 +30,7 @@ func drawN(t *testing.T, s *Store, n int) {
 // are Gone.
 func TestEventsAfterHole(t *testing.T) {
 	srv := redistest.Start(t)
-	s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSite(t, srv, "")
 	drawN(t, s, 6)
 	if err := s.rdb.XDel(t.Context(), s.k.events(), "3-0", "4-0").Err(); err != nil {
 		t.Fatal(err)
@@ -79,11 +75,7 @@ func TestEventsAfterHole(t *testing.T) {
 // at most until it has read the log's end, and then waits again.
 func TestWaitAfterLostWrites(t *testing.T) {
 	srv := redistest.Start(t)
-	s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSite(t, srv, "")
 	drawN(t, s, 2)
 	s.written.raise(5) // events 3 to 5 were lost
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
@@ -104,20 +96,9 @@ func TestWaitAfterLostWrites(t *testing.T) {
 // of the log this process can know of.
 func TestWakeServesEventsAfter(t *testing.T) {
 	srv := redistest.Start(t)
-	open := func() *Store {
-		s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := func() *Store { return openSite(t, srv, "") }
 	a := open()
-	b, err := Open(t.Context(), srv.URL(), a.Site(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openSite(t, srv, a.Site())
 	drawN(t, a, 2)
 	// wait has a wait for events after 2 woken by b's draw of 3.
 	wait := func(t *testing.T) {
@@ -195,4 +176,19 @@ func TestWakeServesEventsAfter(t *testing.T) {
 			t.Fatalf("events after %d, limit 1: %v, want [%d] from the wake", last-1, got, last)
 		}
 	})
+}
+
+// openSite opens the store on srv's site (a fresh one for ""), closed when
+// the test ends.
+func openSite(t *testing.T, srv *redistest.Server, site string) *Store {
+	t.Helper()
+	if site == "" {
+		site = srv.Site(t)
+	}
+	s, err := Open(t.Context(), srv.URL(), site, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

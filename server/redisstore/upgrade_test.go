@@ -228,14 +228,7 @@ func draws(day string, now time.Time) []queue.DrawRequest {
 // dump).
 func TestDrawKeysAsBefore(t *testing.T) {
 	srv := redistest.Start(t)
-	open := func() *Store {
-		s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := func() *Store { return openSite(t, srv, "") }
 	v1, cur := open(), open()
 	now := time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC)
 	for _, r := range draws("2026-03-04", now) {
@@ -266,11 +259,7 @@ func TestDrawKeysAsBefore(t *testing.T) {
 // upgrade gets its ticket, and numbers go on.
 func TestDrawAfterUpgrade(t *testing.T) {
 	srv := redistest.Start(t)
-	s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSite(t, srv, "")
 	now := time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC)
 	rs := draws("2026-03-04", now)
 	for _, r := range rs[:3] {
@@ -310,11 +299,7 @@ func TestDrawAfterUpgrade(t *testing.T) {
 // itself, as a string.
 func TestOldKeyTakenOver(t *testing.T) {
 	srv := redistest.Start(t)
-	s, err := Open(t.Context(), srv.URL(), srv.Site(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSite(t, srv, "")
 	now := time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC)
 	rs := draws("2026-03-04", now)
 	if _, err := v1Draw(t.Context(), s, rs[0]); err != nil { // key0, a hash
