@@ -132,17 +132,37 @@ func (t *Tab) InitScript(js string) {
 }
 
 // Poll evaluates the JS expression js (a boolean) until it is true, and
-// says whether it came true within the time given.
+// says whether it came true within the time given. A page that navigates
+// meanwhile (what a poll often waits for) counts as not yet.
 func (t *Tab) Poll(js string, within time.Duration) bool {
 	t.tb.Helper()
 	deadline := time.Now().Add(within)
-	for !Eval[bool](t, js) {
-		if time.Now().After(deadline) {
+	for {
+		ctx, cancel := context.WithTimeout(t.ctx, timeout)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
+		cancel()
+		switch {
+		case err != nil && !navigating(err):
+			t.tb.Fatalf("browser: eval %q: %v", js, err)
+		case err == nil && ok:
+			return true
+		case time.Now().After(deadline):
 			return false
 		}
 		time.Sleep(40 * time.Millisecond)
 	}
-	return true
+}
+
+// navigating tells an evaluation that failed because its document went
+// away (the page navigated) from other failures.
+func navigating(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"navigated or closed", "Execution context was destroyed", "Cannot find context with specified id"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestID is the CSS selector of the element with data-testid id.
