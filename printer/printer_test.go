@@ -19,6 +19,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 	"github.com/go-pdf/fpdf"
 
+	"wartemarke/internal/procstat"
 	"wartemarke/internal/testenv"
 )
 
@@ -584,9 +585,9 @@ func BenchmarkFloorQR(b *testing.B) {
 // per slip swings with their load while CPU time hardly does. Call it as
 // `defer reportCPU(b)()` just before the loop.
 func reportCPU(b *testing.B) func() {
-	start := selfCPU()
+	start := procstat.SelfCPU()
 	return func() {
-		if used := selfCPU() - start; used > 0 && b.N > 0 {
+		if used := procstat.SelfCPU() - start; used > 0 && b.N > 0 {
 			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}

@@ -261,27 +261,6 @@ func (t *target) memory() (memStats, error) {
 	return m, nil
 }
 
-// cpuTime is the CPU time a process has used so far, summed over its
-// threads from /proc/PID/task/*/schedstat (nanoseconds); 0 without a pid.
-func cpuTime(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var sum time.Duration
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		if fs := strings.Fields(string(b)); len(fs) > 0 {
-			ns, _ := strconv.ParseInt(fs[0], 10, 64)
-			sum += time.Duration(ns)
-		}
-	}
-	return sum
-}
-
 // displays is the set of connected displays and the countdown that finds
 // the moment the last of them received the message a round waits for.
 type displays struct {
@@ -505,7 +484,7 @@ func run(t *target, n int, opt runOptions) (result, error) {
 			body, token, status, expect = `{"lines":["mbe"]}`, t.staff, http.StatusOK, `"ticket.called"`
 		}
 		d.await(ord, expect)
-		cpu0 := cpuTime(t.pid)
+		cpu0 := procstat.CPU(t.pid)
 		t0 := time.Now()
 		if err := t.post(path, body, token, status); err != nil {
 			return r, err
@@ -518,7 +497,7 @@ func run(t *target, n int, opt runOptions) (result, error) {
 		if i >= warmup {
 			last = append(last, at.Sub(t0))
 			req = append(req, tReq)
-			cpu += cpuTime(t.pid) - cpu0
+			cpu += procstat.CPU(t.pid) - cpu0
 		}
 		time.Sleep(opt.pause)
 	}

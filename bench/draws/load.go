@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"wartemarke/internal/procstat"
 )
 
 // measure runs c workers calling do in a loop: unmeasured during
@@ -30,7 +28,7 @@ func measure(c int, opt options, pids cpuOf, do func(worker, i int) error) (figu
 	cpu0 := make(chan [3]time.Duration, 1)
 	go func() {
 		time.Sleep(time.Until(from))
-		cpu0 <- [3]time.Duration{procCPU(pids.server), procCPU(pids.redis), selfCPU()}
+		cpu0 <- [3]time.Duration{procstat.CPU(pids.server), procstat.CPU(pids.redis), procstat.SelfCPU()}
 	}()
 	var (
 		count   atomic.Int64
@@ -72,7 +70,7 @@ func measure(c int, opt options, pids cpuOf, do func(worker, i int) error) (figu
 		})
 	}
 	wg.Wait()
-	srv, rds, gen := procCPU(pids.server), procCPU(pids.redis), selfCPU()
+	srv, rds, gen := procstat.CPU(pids.server), procstat.CPU(pids.redis), procstat.SelfCPU()
 	if first != nil {
 		return figure{}, first
 	}
@@ -90,35 +88,6 @@ func measure(c int, opt options, pids cpuOf, do func(worker, i int) error) (figu
 
 // cpuOf names the processes whose CPU time a phase reports.
 type cpuOf struct{ server, redis int }
-
-// procCPU is the user and system CPU time process pid has used (0 for
-// pid 0), to the kernel's clock tick (10 ms).
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces; the fields after it do not.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// selfCPU is the user and system CPU time this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // pct is the p-th percentile (nearest rank) of ds.
 func pct(ds []time.Duration, p int) time.Duration {

@@ -3,20 +3,12 @@ package sqlite
 import (
 	"context"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"wartemarke/internal/procstat"
 	"wartemarke/server/queue"
 )
-
-// cpuTime is the CPU time this process has used: on a shared machine it
-// moves far less with other work than the time per draw does.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkDraw measures the store's draws without HTTP: one draw at a time
 // (Serial) and 64 at once (Parallel64), each with a fresh random key, id
@@ -51,7 +43,7 @@ func BenchmarkDraw(b *testing.B) {
 					b.Error(err)
 				}
 			}
-			c0, cpu0 := s.commits.Load(), cpuTime()
+			c0, cpu0 := s.commits.Load(), procstat.SelfCPU()
 			b.ResetTimer()
 			if bc.par == 0 {
 				for range b.N {
@@ -67,7 +59,7 @@ func BenchmarkDraw(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(s.commits.Load()-c0)/float64(b.N), "commits/op")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
 }

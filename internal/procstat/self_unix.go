@@ -1,15 +1,15 @@
 //go:build unix
 
-package printer
+package procstat
 
 import (
 	"syscall"
 	"time"
 )
 
-// selfCPU is the user and system CPU time this process has used, on all
+// SelfCPU is the user and system CPU time this process has used, on all
 // its threads (the garbage collector's included).
-func selfCPU() time.Duration {
+func SelfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
