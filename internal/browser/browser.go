@@ -111,13 +111,18 @@ func (t *Tab) Do(steps ...chromedp.Action[chromedp.Void]) {
 // Eval evaluates a JS expression (promises are awaited) and returns its value.
 func Eval[T any](t *Tab, js string) T {
 	t.tb.Helper()
-	ctx, cancel := context.WithTimeout(t.ctx, timeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	v, err := eval[T](t, js)
 	if err != nil {
 		t.tb.Fatalf("browser: eval %q: %v", js, err)
 	}
 	return v
+}
+
+// eval evaluates js in the tab, awaiting a promise, within the timeout.
+func eval[T any](t *Tab, js string) (T, error) {
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
 // InitScript runs js in every document the tab loads from now on, before
@@ -138,9 +143,7 @@ func (t *Tab) Poll(js string, within time.Duration) bool {
 	t.tb.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		ctx, cancel := context.WithTimeout(t.ctx, timeout)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
-		cancel()
+		ok, err := eval[bool](t, js)
 		switch {
 		case err != nil && !navigating(err):
 			t.tb.Fatalf("browser: eval %q: %v", js, err)

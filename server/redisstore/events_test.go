@@ -127,14 +127,18 @@ func TestWakeServesEventsAfter(t *testing.T) {
 		}
 		return out
 	}
-	rdb := a.rdb
+	// dropEntry deletes the stream's entry of event seq behind the store.
+	dropEntry := func(t *testing.T, seq int64) {
+		t.Helper()
+		if err := a.rdb.XDel(t.Context(), a.k.events(), strconv.FormatInt(seq, 10)+"-0").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Run("Served", func(t *testing.T) {
 		wait(t)
 		last, _ := a.LastSeq(t.Context())
 		// Gone from the stream, the event still comes from the wake.
-		if err := rdb.XDel(t.Context(), a.k.events(), strconv.FormatInt(last, 10)+"-0").Err(); err != nil {
-			t.Fatal(err)
-		}
+		dropEntry(t, last)
 		if got := seqs(t, last-1, 10); len(got) != 1 || got[0] != last {
 			t.Fatalf("events after %d: %v, want [%d] from the wake", last-1, got, last)
 		}
@@ -169,9 +173,7 @@ func TestWakeServesEventsAfter(t *testing.T) {
 	t.Run("Limit", func(t *testing.T) {
 		wait(t)
 		last, _ := b.LastSeq(t.Context())
-		if err := rdb.XDel(t.Context(), a.k.events(), strconv.FormatInt(last, 10)+"-0").Err(); err != nil {
-			t.Fatal(err)
-		}
+		dropEntry(t, last)
 		if got := seqs(t, last-1, 1); len(got) != 1 || got[0] != last {
 			t.Fatalf("events after %d, limit 1: %v, want [%d] from the wake", last-1, got, last)
 		}

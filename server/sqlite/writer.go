@@ -223,9 +223,6 @@ func (s *Store) commit(batch []*writeReq) (rest []*writeReq) {
 			}
 		}
 		mark := tx.mark()
-		if !r.draw {
-			s.expired = ""
-		}
 		ferr := r.fn(context.WithoutCancel(r.ctx), tx)
 		if !r.draw || ferr != nil {
 			s.expired = ""
