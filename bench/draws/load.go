@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -115,29 +114,26 @@ func kioskKey() string {
 
 // drive draws tickets from the service at base with c kiosks at once, as
 // a kiosk does: POST /api/v1/tickets with the kiosk's Bearer token and a
-// fresh Idempotency-Key, alternating the two lines between kiosks. Every
-// draw must answer 201.
+// fresh Idempotency-Key, on a keep-alive connection of its own, alternating
+// the two lines between kiosks. Every draw must answer 201.
 func drive(base, token string, c int, opt options, pids cpuOf) (figure, error) {
-	tr := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	kiosks := make([]*kiosk, c)
+	for w := range kiosks {
+		k, err := newKiosk(base, token)
+		if err != nil {
+			return figure{}, err
+		}
+		kiosks[w] = k
+		defer k.close()
+	}
+	bodies := [][]byte{[]byte(`{"line":"mbe","lang":"de"}`), []byte(`{"line":"jmd","lang":"de"}`)}
 	return measure(c, opt, pids, func(w, i int) error {
-		line := []string{"mbe", "jmd"}[w%2]
-		req, err := http.NewRequest("POST", base+"/api/v1/tickets", bytes.NewReader([]byte(`{"line":"`+line+`","lang":"de"}`)))
+		status, body, err := kiosks[w].post("/api/v1/tickets", kioskKey(), bodies[w%2])
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", kioskKey())
-		res, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		res.Body.Close()
-		if res.StatusCode != http.StatusCreated {
-			return fmt.Errorf("draw: status %d: %s", res.StatusCode, bytes.TrimSpace(body))
+		if status != http.StatusCreated {
+			return fmt.Errorf("draw: status %d: %s", status, bytes.TrimSpace(body))
 		}
 		return nil
 	})

@@ -387,9 +387,11 @@ func (s *Store) Draw(ctx context.Context, r queue.DrawRequest) (queue.Ticket, bo
 			return err
 		}
 		t.Place = seq
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			t.ID, t.Day, t.Line, t.IssuedLine, num, t.Number, t.Lang, string(t.Status), t.Place, "", 0, 0, t.Token,
-			t.IssuedAt.UnixMilli(), nil, nil, "", "", ""); err != nil {
+		// The other columns start at their defaults (no desk, no calls).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tickets (id, day, line, issued_line, num, number, lang, status, place, token, issued_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			t.ID, t.Day, t.Line, t.IssuedLine, num, t.Number, t.Lang, string(t.Status), t.Place, t.Token,
+			t.IssuedAt.UnixMilli()); err != nil {
 			return fmt.Errorf("insert ticket: %w", err)
 		}
 		if _, err := recordAt(ctx, tx, seq, queue.EventIssued, r.Now, t); err != nil {
