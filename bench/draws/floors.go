@@ -25,12 +25,16 @@ import (
 	"wartemarke/server/queue"
 )
 
-// sqliteFloor measures single-row write transactions a second, one at a
-// time, on a fresh file in dir, with the pragmas server/sqlite opens its
-// file with (WAL, synchronous=FULL, BEGIN IMMEDIATE; temp_store=MEMORY,
-// which a single-row insert does not use): the most commits the
-// disk and SQLite give one writer that commits each change on its own.
-func sqliteFloor(dir string, d time.Duration) (figure, error) {
+// sqliteFloor measures write transactions a second, one at a time, on a
+// fresh file in dir, with the pragmas server/sqlite opens its file with
+// (WAL, synchronous=FULL, BEGIN IMMEDIATE; temp_store=MEMORY, which an
+// insert does not use). Each transaction inserts one row into each of
+// `tables` tables, so that it commits that many pages: with 1 the most
+// commits the disk and SQLite give one writer that commits each change on
+// its own; with drawPages about as many pages as a draw commits (the
+// ticket, its four indexes, the event, the seq, the Idempotency-Key and
+// the line's waiting count): what the disk alone costs a draw.
+func sqliteFloor(dir string, d time.Duration, tables int) (figure, error) {
 	f, err := os.CreateTemp(dir, "floor-*.db")
 	if err != nil {
 		return figure{}, err
@@ -54,26 +58,35 @@ func sqliteFloor(dir string, d time.Duration) (figure, error) {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-		return figure{}, err
+	ins := make([]*sql.Stmt, tables)
+	for i := range ins {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE t%d (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`, i)); err != nil {
+			return figure{}, err
+		}
+		if ins[i], err = db.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO t%d (v) VALUES (?)`, i)); err != nil {
+			return figure{}, err
+		}
+		defer ins[i].Close()
 	}
-	ins, err := db.PrepareContext(ctx, `INSERT INTO t (v) VALUES (?)`)
-	if err != nil {
-		return figure{}, err
-	}
-	defer ins.Close()
 	return measure(1, options{duration: d, warmup: d / 5}, cpuOf{}, func(_, i int) error {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.StmtContext(ctx, ins).ExecContext(ctx, "a row of about a ticket's size, "+strconv.Itoa(i)); err != nil {
-			tx.Rollback()
-			return err
+		for _, st := range ins {
+			if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, "a row of about a ticket's size, "+strconv.Itoa(i)); err != nil {
+				tx.Rollback()
+				return err
+			}
 		}
 		return tx.Commit()
 	})
 }
+
+// drawPages is about how many pages a draw alone in its transaction
+// commits: nine B-trees take a row each, and a page split now and then
+// (strace of BenchmarkDraw/Serial in server/sqlite: 10.5 WAL frames a draw).
+const drawPages = 10
 
 // redisServer is a redis-server of the benchmark's own.
 type redisServer struct {

@@ -229,6 +229,7 @@ func (t *table) service(store string, conc int, f figure, floors map[string]figu
 const (
 	floorHTTP   = "no-op HTTP handler (floor)"
 	floorSQLite = "single-row transactions (floor)"
+	floorPages  = "draw-sized transactions, 10 rows in 10 tables (floor)"
 	floorIncr   = "redis-benchmark -t incr (floor)"
 	floorLua    = "bare Lua draw, EVALSHA (floor)"
 )
@@ -272,12 +273,18 @@ func runAll(opt options) {
 			tab.floor("HTTP", floorHTTP, c, h)
 			// The floor is one writer committing alone: the same figure
 			// stands beside every concurrency.
-			f, err := sqliteFloor(base, opt.duration/2)
+			f, err := sqliteFloor(base, opt.duration/2, 1)
 			if err != nil {
 				log.Fatalf("sqlite floor: %v", err)
 			}
 			log.Printf("  sqlite single-row commits: %.0f/s, p50 %s, p99 %s", f.rate, ms(f.p50), ms(f.p99))
 			tab.floor("SQLite", floorSQLite, c, f)
+			pages, err := sqliteFloor(base, opt.duration/2, drawPages)
+			if err != nil {
+				log.Fatalf("sqlite floor: %v", err)
+			}
+			log.Printf("  sqlite draw-sized commits: %.0f/s, p50 %s, p99 %s", pages.rate, ms(pages.p50), ms(pages.p99))
+			tab.floor("SQLite", floorPages, c, pages)
 			data, err := os.MkdirTemp(base, "data-")
 			if err != nil {
 				log.Fatal(err)
@@ -288,7 +295,7 @@ func runAll(opt options) {
 			}
 			os.RemoveAll(data)
 			log.Printf("  sqlite, %d kiosks: %.0f draws/s, p50 %s, p99 %s", c, r.rate, ms(r.p50), ms(r.p99))
-			tab.service("SQLite", c, r, map[string]figure{floorSQLite: f, floorHTTP: h}, []string{floorSQLite, floorHTTP})
+			tab.service("SQLite", c, r, map[string]figure{floorSQLite: f, floorPages: pages, floorHTTP: h}, []string{floorSQLite, floorPages, floorHTTP})
 		}
 		if !opt.redis {
 			continue
