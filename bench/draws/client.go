@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,12 +20,12 @@ import (
 // the kiosk sends and reads the status line, the headers it needs and the
 // body; it reconnects when the server closes the connection.
 type kiosk struct {
-	addr, host, token string
-	conn              net.Conn
-	r                 *bufio.Reader
-	w                 *bufio.Writer
-	req               bytes.Buffer
-	body              []byte
+	addr, host, prefix, token string
+	conn                      net.Conn
+	r                         *bufio.Reader
+	w                         *bufio.Writer
+	req                       bytes.Buffer
+	body                      []byte
 }
 
 func newKiosk(base, token string) (*kiosk, error) {
@@ -32,9 +34,13 @@ func newKiosk(base, token string) (*kiosk, error) {
 		return nil, err
 	}
 	if u.Scheme != "http" {
-		return nil, fmt.Errorf("%s: http:// only", base)
+		return nil, fmt.Errorf("%s: http:// only (the generator speaks plain HTTP/1.1)", base)
 	}
-	return &kiosk{addr: u.Host, host: u.Host, token: token}, nil
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	return &kiosk{addr: addr, host: u.Host, prefix: strings.TrimSuffix(u.Path, "/"), token: token}, nil
 }
 
 func (k *kiosk) close() {
@@ -44,14 +50,20 @@ func (k *kiosk) close() {
 	}
 }
 
+// errUnanswered marks a round trip that failed before any byte of an
+// answer arrived: a keep-alive connection the server had closed.
+var errUnanswered = errors.New("connection closed before an answer")
+
 // post sends one draw and returns its status and body (valid until the
-// next call). A connection the server closed before the request was
-// answered is dialled again once.
+// next call). A reused connection that the server had closed (the
+// request could not be written, or nothing at all came back) is dialled
+// again once; a request that got part of an answer, or timed out, is not
+// sent again.
 func (k *kiosk) post(path, key string, body []byte) (int, []byte, error) {
 	k.req.Reset()
-	fmt.Fprintf(&k.req, "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+	fmt.Fprintf(&k.req, "POST %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
 		"Content-Type: application/json\r\nIdempotency-Key: %s\r\nContent-Length: %d\r\n\r\n",
-		path, k.host, k.token, key, len(body))
+		k.prefix, path, k.host, k.token, key, len(body))
 	k.req.Write(body)
 	for attempt := 0; ; attempt++ {
 		fresh := k.conn == nil
@@ -68,24 +80,28 @@ func (k *kiosk) post(path, key string, body []byte) (int, []byte, error) {
 			return status, res, nil
 		}
 		k.close()
-		if fresh || attempt > 0 {
+		if fresh || attempt > 0 || !errors.Is(err, errUnanswered) {
 			return 0, nil, err
 		}
 	}
 }
 
 func (k *kiosk) roundTrip() (int, []byte, error) {
-	if _, err := k.w.Write(k.req.Bytes()); err != nil {
-		return 0, nil, err
-	}
+	k.w.Write(k.req.Bytes())
 	if err := k.w.Flush(); err != nil {
-		return 0, nil, err
+		if isTimeout(err) {
+			return 0, nil, err
+		}
+		return 0, nil, fmt.Errorf("%w: %w", errUnanswered, err)
 	}
 	line, err := k.r.ReadSlice('\n')
 	if err != nil {
+		if len(line) == 0 && !isTimeout(err) {
+			return 0, nil, fmt.Errorf("%w: %w", errUnanswered, err)
+		}
 		return 0, nil, err
 	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+	if len(line) < 13 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) || (line[12] != ' ' && line[12] != '\r') {
 		return 0, nil, fmt.Errorf("bad status line %q", line)
 	}
 	status, err := strconv.Atoi(string(line[9:12]))
@@ -115,7 +131,9 @@ func (k *kiosk) roundTrip() (int, []byte, error) {
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			chunked = bytes.EqualFold(value, []byte("chunked"))
 		case bytes.EqualFold(name, []byte("Connection")):
-			closing = bytes.EqualFold(value, []byte("close"))
+			for tok := range bytes.SplitSeq(value, []byte(",")) {
+				closing = closing || bytes.EqualFold(bytes.TrimSpace(tok), []byte("close"))
+			}
 		}
 	}
 	k.body = k.body[:0]
@@ -166,8 +184,13 @@ func (k *kiosk) readChunks() error {
 		if _, err := io.ReadFull(k.r, k.body[n:]); err != nil {
 			return err
 		}
-		if _, err := k.r.Discard(2); err != nil {
-			return err
+		if crlf, err := k.r.ReadSlice('\n'); err != nil || string(crlf) != "\r\n" {
+			return fmt.Errorf("chunk not ended by CRLF: %q %v", crlf, err)
 		}
 	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -65,6 +68,56 @@ func TestKioskPost(t *testing.T) {
 	srv.CloseClientConnections()
 	if status, _, err := k.post("/api/v1/tickets", kioskKey(), []byte("length")); err != nil || status != 201 {
 		t.Errorf("after the server closed the connection: %d %v", status, err)
+	}
+}
+
+// A reused connection that breaks after part of an answer is an error:
+// sending the draw again could count one draw's work twice.
+func TestKioskPartialAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted, requests atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(r)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if requests.Add(1) == 2 {
+						io.WriteString(c, "HTTP/1.1 201 Created\r\nContent-Length: 10\r\n\r\nabc")
+						return
+					}
+					io.WriteString(c, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}()
+		}
+	}()
+	k, err := newKiosk("http://"+ln.Addr().String(), "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.close()
+	if status, _, err := k.post("/api/v1/tickets", kioskKey(), []byte("{}")); err != nil || status != 201 {
+		t.Fatalf("first draw: %d %v", status, err)
+	}
+	if status, body, err := k.post("/api/v1/tickets", kioskKey(), []byte("{}")); err == nil {
+		t.Errorf("a cut answer came back as %d %q, want an error", status, body)
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: the draw was sent again", n)
 	}
 }
 

@@ -31,9 +31,8 @@ import (
 // insert does not use). Each transaction inserts one row into each of
 // `tables` tables, so that it commits that many pages: with 1 the most
 // commits the disk and SQLite give one writer that commits each change on
-// its own; with drawPages about as many pages as a draw commits (the
-// ticket, its four indexes, the event, the seq, the Idempotency-Key and
-// the line's waiting count): what the disk alone costs a draw.
+// its own; with drawPages about as many pages as a draw commits: what the
+// disk alone costs a draw.
 func sqliteFloor(dir string, d time.Duration, tables int) (figure, error) {
 	f, err := os.CreateTemp(dir, "floor-*.db")
 	if err != nil {
@@ -84,8 +83,10 @@ func sqliteFloor(dir string, d time.Duration, tables int) (figure, error) {
 }
 
 // drawPages is about how many pages a draw alone in its transaction
-// commits: nine B-trees take a row each, and a page split now and then
-// (strace of BenchmarkDraw/Serial in server/sqlite: 10.5 WAL frames a draw).
+// commits: nine B-trees take a row each (the ticket and its four indexes,
+// the event, the seq, the Idempotency-Key, the line's waiting count), and
+// now and then a page splits (strace of BenchmarkDraw/Serial in
+// server/sqlite: 10.5 WAL frames a draw).
 const drawPages = 10
 
 // redisServer is a redis-server of the benchmark's own.

@@ -9,14 +9,16 @@
 //     with a ticket-sized JSON body: what loopback HTTP and the generator
 //     leave for any service on this machine;
 //   - SQLite: single-row transactions a second with the store's pragmas
-//     (WAL, synchronous=FULL), one at a time, on the same disk;
+//     (WAL, synchronous=FULL), one at a time, on the same disk; and
+//     transactions of a draw's size (a row into each of 10 tables): what
+//     the disk alone costs a draw;
 //   - Redis (a redis-server it starts with appendonly yes, appendfsync
 //     always): a bare Lua draw script through EVALSHA, and
 //     redis-benchmark -t incr, at 1 and 64 clients.
 //
 // The generator shares the machine's cores with the service, so each kiosk
-// is a keep-alive HTTP/1.1 connection written by hand (client.go), at about
-// a third of the CPU per request that net/http's client took.
+// is a keep-alive HTTP/1.1 connection written by hand (client.go), at a
+// third to a half of the CPU per request that net/http's client took.
 //
 // Everything, printed as the table BENCHMARKS.md holds (a few minutes on 2
 // cores):
@@ -229,10 +231,11 @@ func (t *table) service(store string, conc int, f figure, floors map[string]figu
 const (
 	floorHTTP   = "no-op HTTP handler (floor)"
 	floorSQLite = "single-row transactions (floor)"
-	floorPages  = "draw-sized transactions, 10 rows in 10 tables (floor)"
 	floorIncr   = "redis-benchmark -t incr (floor)"
 	floorLua    = "bare Lua draw, EVALSHA (floor)"
 )
+
+var floorPages = fmt.Sprintf("draw-sized transactions, %d rows in %d tables (floor)", drawPages, drawPages)
 
 // runAll builds the server and measures every phase opt.runs times, each
 // on a fresh data folder or Redis site and right after its floors, so that
