@@ -2,14 +2,14 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"wartemarke/internal/procstat"
 )
@@ -96,21 +96,9 @@ func pct(ds []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-// kioskKey is an Idempotency-Key as the kiosk makes them (ui-common/api.js:
-// a UUID version 7, the time in milliseconds first, then random bits).
-func kioskKey() string {
-	var b [16]byte
-	rand.Read(b[:])
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	b[6] = b[6]&0x0f | 0x70
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+// kioskKey is an Idempotency-Key as the kiosk makes them (ui-common/api.js):
+// a UUID version 7, the time in milliseconds first.
+func kioskKey() string { return uuid.Must(uuid.NewV7()).String() }
 
 // drive draws tickets from the service at base with c kiosks at once, as
 // a kiosk does: POST /api/v1/tickets with the kiosk's Bearer token and a

@@ -13,8 +13,8 @@ import (
 // BenchmarkDraw measures the store's draws without HTTP: one draw at a time
 // (Serial) and 64 at once (Parallel64), each with a fresh random key, id
 // and token as the service makes them. It reports the batches committed
-// per draw and the CPU time per draw beside ns/op; the writer goroutine is the one place draws
-// queue, so its work per draw sets the store's ceiling.
+// per draw and the CPU time per draw beside ns/op; the writer goroutine is
+// the one place draws queue, so its work per draw sets the store's ceiling.
 //
 //	go test -run '^$' -bench Draw -benchtime 20000x ./server/sqlite/
 func BenchmarkDraw(b *testing.B) {

@@ -116,6 +116,16 @@ func (s *Store) submit(ctx context.Context, r *writeReq) error {
 	}
 }
 
+// closing tells whether Close has been called.
+func (s *Store) closing() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
 // take removes up to maxBatch waiting requests from the queue.
 func (s *Store) take() []*writeReq {
 	s.qmu.Lock()
@@ -159,18 +169,14 @@ func (s *Store) write() {
 			return
 		}
 		s.wlock.Lock()
-		for {
-			select {
-			case <-s.quit:
-			default:
-				if batch := s.take(); len(batch) > 0 {
-					if rest := s.commit(batch); len(rest) > 0 {
-						s.putBack(rest)
-					}
-					continue
-				}
+		for !s.closing() {
+			batch := s.take()
+			if len(batch) == 0 {
+				break
 			}
-			break
+			if rest := s.commit(batch); len(rest) > 0 {
+				s.putBack(rest)
+			}
 		}
 		s.wlock.Unlock()
 	}
